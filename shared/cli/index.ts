@@ -1,0 +1,50 @@
+import { parseArgs } from 'node:util';
+import { runInvoke } from './invoke.ts';
+import { runListModels } from './list-models.ts';
+import type { CliIo } from './io.ts';
+
+const USAGE = `Usage: vectorizer <command> [options]
+
+Commands:
+  invoke --payload FILE|-            Run the invoke handler in-process on a request (JSON file, or - for stdin)
+                                     with the same environment variables as the Lambda (MODEL_ID, MODEL_DIR, ...).
+  list-models [--format table|markdown|json] [--category text|image|sparse|rerank|all]
+                                     Print the model catalog.
+  help                               Show this text.
+`;
+
+type Command = (args: string[], io: CliIo) => Promise<number>;
+
+const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
+  invoke: runInvoke,
+  'list-models': runListModels,
+});
+
+/** Runs one CLI command; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    io.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`vectorizer: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(COMMANDS).join(', ')}.\n\n${USAGE}`);
+    return 2;
+  }
+  return command(rest, io);
+}
+
+/** parseArgs with strict options; a usage error becomes a message and exit code 2. */
+export function parseOptions<T extends Parameters<typeof parseArgs>[0]['options']>(
+  args: string[],
+  options: T,
+  io: CliIo,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'] | undefined {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    io.stderr.write(`vectorizer: ${(error as Error).message}\n`);
+    return undefined;
+  }
+}

@@ -1,0 +1,56 @@
+import { readFile } from 'node:fs/promises';
+import { InvalidRequestError, toErrorBody, toVectorizerError } from '../errors.ts';
+import { parseOptions } from './index.ts';
+import { type CliIo, readAll } from './io.ts';
+
+/** A Lambda-like context for in-process runs; Powertools reads these fields. */
+function localContext(functionName: string) {
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: '1024',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/**
+ * `vectorizer invoke --payload FILE|-`: loads functions/invoke.ts exactly as Lambda does (its
+ * configuration comes from the same environment variables), runs one event, prints the JSON.
+ * Exit code 0 on success, 1 with an error JSON on failure, 2 on a usage error.
+ */
+export async function runInvoke(args: string[], io: CliIo): Promise<number> {
+  const values = parseOptions(args, { payload: { type: 'string', short: 'p' } }, io);
+  if (!values) return 2;
+  const payloadPath = values.payload as string | undefined;
+  if (!payloadPath) {
+    io.stderr.write('vectorizer invoke: --payload FILE (or - for stdin) is required.\n');
+    return 2;
+  }
+  try {
+    const text = payloadPath === '-' ? await readAll(io.stdin) : await readFile(payloadPath, 'utf8');
+    let event: unknown;
+    try {
+      event = JSON.parse(text);
+    } catch (cause) {
+      throw new InvalidRequestError(`--payload ${payloadPath} is not valid JSON (${(cause as Error).message}).`);
+    }
+    // Imported here, after the environment is final, exactly as the Lambda runtime imports it.
+    const { handler } = await import('../../functions/invoke.ts');
+    const result = await handler(event, localContext('vectorizer-invoke') as never);
+    io.stdout.write(`${JSON.stringify(result)}\n`);
+    // An HTTP-shaped event answers with a status code instead of throwing.
+    const status = (result as { statusCode?: unknown }).statusCode;
+    return typeof status === 'number' && status >= 400 ? 1 : 0;
+  } catch (error) {
+    io.stdout.write(`${JSON.stringify(toErrorBody(toVectorizerError(error)))}\n`);
+    return 1;
+  }
+}

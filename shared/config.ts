@@ -1,0 +1,146 @@
+import { availableParallelism, homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigurationError } from './errors.ts';
+import { MODEL_TYPES, type ModelType } from './models/types.ts';
+
+/** Everything the product reads from the environment, read once at the entry point. */
+export interface Config {
+  readonly model: ModelConfig;
+  readonly limits: Limits;
+  readonly runtime: RuntimeConfig;
+  readonly s3: S3Config;
+}
+
+export interface ModelConfig {
+  /** `MODEL_ID`: a catalog id, or any id when `MODEL_DIR` holds the files. */
+  readonly id: string;
+  /** `MODEL_DIR`: a folder in the Hugging Face layout; unset means resolve from the cache / hub. */
+  readonly dir?: string;
+  /** `MODEL_FILE`: the ONNX file inside the folder; unset means the catalog's default. */
+  readonly file?: string;
+  /** `MODEL_TYPE`: override of the type the catalog or config.json gives. */
+  readonly type?: ModelType;
+  /** `MODEL_CACHE_DIR`: where downloaded models live. */
+  readonly cacheDir: string;
+  /** `MODEL_DOWNLOAD` (`true`/`false`): may a missing model be fetched from the hub. */
+  readonly allowDownload: boolean;
+  /** `HF_ENDPOINT`: the hub to download from (a mirror, or a local server in tests). */
+  readonly hubUrl: string;
+  /** `MODEL_REVISION`: the hub revision (branch, tag or commit). */
+  readonly revision: string;
+}
+
+export interface Limits {
+  /** `MAX_BATCH_TOKENS`: padded tokens (batch size x longest input) per model run. */
+  readonly maxBatchTokens: number;
+  /** `MAX_BATCH_IMAGES`: images per model run. */
+  readonly maxBatchImages: number;
+  /** `MAX_INPUTS`: texts, images or documents in one request. */
+  readonly maxInputs: number;
+  /** `MAX_INPUT_BYTES`: largest request body / S3 object the handler will read. */
+  readonly maxInputBytes: number;
+}
+
+export interface RuntimeConfig {
+  /** `ORT_INTRA_OP_THREADS`: threads ONNX Runtime uses inside one operator. */
+  readonly intraOpThreads: number;
+}
+
+export interface S3Config {
+  /** `OUTPUT_BUCKETS`: comma-separated buckets `save_to_s3` may write to; empty means any. */
+  readonly allowedOutputBuckets: readonly string[];
+  /** `S3_FORCE_PATH_STYLE`: needed by emulators such as fauxqs and LocalStack. */
+  readonly forcePathStyle: boolean;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const DEFAULTS = {
+  maxBatchTokens: 8192,
+  maxBatchImages: 16,
+  maxInputs: 2048,
+  maxInputBytes: 20 * 1024 * 1024,
+  hubUrl: 'https://huggingface.co',
+} as const;
+
+function readString(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function readInteger(env: Env, name: string, fallback: number, min = 1): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigurationError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer >= ${min}.`);
+  }
+  return value;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = readString(env, name)?.toLowerCase();
+  if (raw === undefined) return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigurationError(`${name}=${JSON.stringify(raw)} is not valid: expected true or false.`);
+}
+
+function readModelType(env: Env): ModelType | undefined {
+  const raw = readString(env, 'MODEL_TYPE');
+  if (raw === undefined) return undefined;
+  if (!(MODEL_TYPES as readonly string[]).includes(raw)) {
+    throw new ConfigurationError(`MODEL_TYPE=${JSON.stringify(raw)} is not valid: expected one of ${MODEL_TYPES.join(', ')}.`);
+  }
+  return raw as ModelType;
+}
+
+/** Lambda gives a writable /tmp only; elsewhere the XDG-style user cache is the expected place. */
+function defaultCacheDir(env: Env): string {
+  if (env.AWS_LAMBDA_FUNCTION_NAME) return '/tmp/serverless-vectorizer/models';
+  const base = readString(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache');
+  return join(base, 'serverless-vectorizer', 'models');
+}
+
+/**
+ * Reads the configuration from an environment. Every problem names the variable, the value and
+ * what was expected.
+ *
+ * @example loadConfig(process.env).model.id // 'Xenova/bge-small-en-v1.5'
+ */
+export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Config {
+  const id = readString(env, 'MODEL_ID') ?? defaults.modelId;
+  if (!id) {
+    throw new ConfigurationError(
+      'MODEL_ID is not set: expected a model id such as Xenova/bge-small-en-v1.5 (see `vectorizer list-models`).',
+    );
+  }
+  const outputBuckets = readString(env, 'OUTPUT_BUCKETS');
+  return {
+    model: {
+      id,
+      dir: readString(env, 'MODEL_DIR'),
+      file: readString(env, 'MODEL_FILE'),
+      type: readModelType(env),
+      cacheDir: readString(env, 'MODEL_CACHE_DIR') ?? defaultCacheDir(env),
+      allowDownload: readBoolean(env, 'MODEL_DOWNLOAD', true),
+      hubUrl: readString(env, 'HF_ENDPOINT') ?? DEFAULTS.hubUrl,
+      revision: readString(env, 'MODEL_REVISION') ?? 'main',
+    },
+    limits: {
+      maxBatchTokens: readInteger(env, 'MAX_BATCH_TOKENS', DEFAULTS.maxBatchTokens),
+      maxBatchImages: readInteger(env, 'MAX_BATCH_IMAGES', DEFAULTS.maxBatchImages),
+      maxInputs: readInteger(env, 'MAX_INPUTS', DEFAULTS.maxInputs),
+      maxInputBytes: readInteger(env, 'MAX_INPUT_BYTES', DEFAULTS.maxInputBytes),
+    },
+    runtime: {
+      intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', availableParallelism()),
+    },
+    s3: {
+      allowedOutputBuckets: outputBuckets
+        ? outputBuckets.split(',').map((bucket) => bucket.trim()).filter(Boolean)
+        : [],
+      forcePathStyle: readBoolean(env, 'S3_FORCE_PATH_STYLE', Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3)),
+    },
+  };
+}

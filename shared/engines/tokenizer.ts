@@ -1,0 +1,163 @@
+import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
+import type { Tokenizer } from '@huggingface/tokenizers';
+import { InputTooLongError } from '../errors.ts';
+import { int64Tensor, type Tensor } from './session.ts';
+
+/** One tokenised input (a text, or a query/document pair), without padding. */
+export interface Encoding {
+  readonly ids: readonly number[];
+  readonly typeIds: readonly number[];
+  /** True when the input was cut to fit the model. */
+  readonly truncated: boolean;
+}
+
+/**
+ * Wraps a transformers.js tokenizer with what the engines need and the hub tokenizer.json files
+ * get wrong for us: padding and truncation baked into tokenizer.json are ignored (the engines pad
+ * per batch), and truncation happens at the model's limit, before special tokens are added, the
+ * way Hugging Face tokenizers do it (longest-first for pairs).
+ */
+export class TextTokenizer {
+  readonly maxTokens: number;
+  readonly padId: number;
+  private readonly unkId: number;
+  private readonly inner: Tokenizer;
+  private readonly singleSpecials: number;
+  private readonly pairSpecials: number;
+
+  constructor(pretrained: PreTrainedTokenizer, maxTokens: number) {
+    // The low-level tokenizer of @huggingface/tokenizers that transformers.js wraps: it exposes
+    // tokenize / post_processor separately, which truncation before special tokens needs.
+    this.inner = (pretrained as unknown as { _tokenizer: Tokenizer })._tokenizer;
+    this.maxTokens = maxTokens;
+    this.padId = pretrained.pad_token_id ?? 0;
+    this.unkId = pretrained.unk_token_id ?? 0;
+    this.singleSpecials = this.inner.encode('', { add_special_tokens: true }).ids.length;
+    this.pairSpecials = this.inner.encode('', { text_pair: '', add_special_tokens: true }).ids.length;
+  }
+
+  static async load(dir: string, maxTokens: number): Promise<TextTokenizer> {
+    const pretrained = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+    const modelLimit = pretrained.model_max_length;
+    const limit = Number.isFinite(modelLimit) && modelLimit > 0 ? Math.min(maxTokens, modelLimit) : maxTokens;
+    return new TextTokenizer(pretrained, limit);
+  }
+
+  /** Content tokens (no special tokens) of a text, as strings. */
+  tokenize(text: string): string[] {
+    return this.inner.tokenize(text, { add_special_tokens: false });
+  }
+
+  /**
+   * Encodes one text. Over-long texts are truncated, or rejected when `truncate` is false.
+   * @param index the input's position in the request, for the error message.
+   */
+  encode(text: string, truncate: boolean, index = 0): Encoding {
+    const full = this.inner.encode(text, { add_special_tokens: true, return_token_type_ids: true });
+    if (full.ids.length <= this.maxTokens) {
+      return { ids: full.ids, typeIds: full.token_type_ids ?? zeros(full.ids.length), truncated: false };
+    }
+    if (!truncate) throw this.tooLong(index, full.ids.length);
+    const tokens = this.tokenize(text).slice(0, Math.max(this.maxTokens - this.singleSpecials, 0));
+    return { ...this.withSpecials(tokens, null), truncated: true };
+  }
+
+  /** Encodes a (query, document) pair for a cross-encoder; longest-first truncation. */
+  encodePair(query: string, document: string, truncate: boolean, index = 0): Encoding {
+    const full = this.inner.encode(query, { text_pair: document, add_special_tokens: true, return_token_type_ids: true });
+    if (full.ids.length <= this.maxTokens) {
+      return { ids: full.ids, typeIds: full.token_type_ids ?? zeros(full.ids.length), truncated: false };
+    }
+    if (!truncate) throw this.tooLong(index, full.ids.length);
+    const [lengthA, lengthB] = longestFirstLengths(
+      this.tokenize(query).length,
+      this.tokenize(document).length,
+      Math.max(this.maxTokens - this.pairSpecials, 0),
+    );
+    return {
+      ...this.withSpecials(this.tokenize(query).slice(0, lengthA), this.tokenize(document).slice(0, lengthB)),
+      truncated: true,
+    };
+  }
+
+  private withSpecials(tokens: string[], pair: string[] | null): { ids: number[]; typeIds: number[] } {
+    const processed: { tokens: string[]; token_type_ids?: number[] } = this.inner.post_processor
+      ? this.inner.post_processor(tokens, pair)
+      : { tokens: pair ? [...tokens, ...pair] : tokens };
+    const ids = processed.tokens.map((token: string) => this.inner.token_to_id(token) ?? this.unkId);
+    return { ids, typeIds: processed.token_type_ids ?? zeros(ids.length) };
+  }
+
+  private tooLong(index: number, length: number): InputTooLongError {
+    return new InputTooLongError(
+      `Input ${index} has ${length} tokens; this model accepts at most ${this.maxTokens}. ` +
+        'Shorten it, or omit "truncate": false to have it truncated.',
+      { details: { index, tokens: length, max_tokens: this.maxTokens } },
+    );
+  }
+}
+
+function zeros(length: number): number[] {
+  return new Array<number>(length).fill(0);
+}
+
+/**
+ * Hugging Face tokenizers' longest-first rule: the shorter side keeps its length when it can,
+ * the longer side gets the rest; when both exceed half, they split the budget evenly.
+ */
+export function longestFirstLengths(lengthA: number, lengthB: number, budget: number): [number, number] {
+  if (lengthA + lengthB <= budget) return [lengthA, lengthB];
+  const swap = lengthA > lengthB;
+  let short = swap ? lengthB : lengthA;
+  let long: number;
+  if (short > budget) long = short;
+  else long = Math.max(short, budget - short);
+  if (short + long > budget) {
+    short = Math.floor(budget / 2);
+    long = short + (budget % 2);
+  }
+  return swap ? [long, short] : [short, long];
+}
+
+/** The int64 input tensors of one padded batch (right padding, mask 0 on padding). */
+export interface BatchTensors {
+  readonly input_ids: Tensor;
+  readonly attention_mask: Tensor;
+  readonly token_type_ids: Tensor;
+  /** Unpadded length of each row. */
+  readonly lengths: number[];
+  readonly seq: number;
+}
+
+/** Pads the given encodings into `[rows, longest]` tensors. */
+export function toBatchTensors(encodings: readonly Encoding[], padId: number): BatchTensors {
+  const rows = encodings.length;
+  const seq = Math.max(1, ...encodings.map((encoding) => encoding.ids.length));
+  const ids = new BigInt64Array(rows * seq).fill(BigInt(padId));
+  const mask = new BigInt64Array(rows * seq);
+  const types = new BigInt64Array(rows * seq);
+  encodings.forEach((encoding, row) => {
+    const offset = row * seq;
+    for (let t = 0; t < encoding.ids.length; t++) {
+      ids[offset + t] = BigInt(encoding.ids[t]);
+      mask[offset + t] = 1n;
+      types[offset + t] = BigInt(encoding.typeIds[t] ?? 0);
+    }
+  });
+  return {
+    input_ids: int64Tensor(ids, rows, seq),
+    attention_mask: int64Tensor(mask, rows, seq),
+    token_type_ids: int64Tensor(types, rows, seq),
+    lengths: encodings.map((encoding) => encoding.ids.length),
+    seq,
+  };
+}
+
+/** Only the inputs the model declares (some exports drop `token_type_ids`). */
+export function feedsFor(tensors: BatchTensors, inputNames: readonly string[]): Record<string, Tensor> {
+  const feeds: Record<string, Tensor> = {};
+  for (const name of inputNames) {
+    if (name === 'input_ids' || name === 'attention_mask' || name === 'token_type_ids') feeds[name] = tensors[name];
+  }
+  return feeds;
+}

@@ -1,0 +1,72 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { InvalidInputDataError, InvalidRequestError, PayloadTooLargeError } from '../errors.ts';
+import { decodeUtf8, formatS3Uri, getObjectBytes, parseS3Path } from '../storage/s3.ts';
+import type { ImageInput } from './schema.ts';
+
+export interface InputContext {
+  readonly s3: S3Client;
+  readonly maxInputBytes: number;
+  readonly maxInputs: number;
+}
+
+/**
+ * Texts from an S3 object: a JSON array of strings is many texts, anything else is one text.
+ * @example textsFromFileContent('["a", "b"]') // ['a', 'b']
+ */
+export function textsFromFileContent(content: string, source: string): string[] {
+  const trimmed = content.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(trimmed);
+      if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string')) {
+        if (parsed.length === 0) throw new InvalidRequestError(`${source} holds an empty JSON array: expected at least one text.`);
+        return parsed;
+      }
+    } catch (error) {
+      if (error instanceof InvalidRequestError) throw error;
+      // Not JSON after all: the whole file is one text.
+    }
+  }
+  return [content];
+}
+
+/** Reads `s3_file` as UTF-8 and splits it into texts. */
+export async function readTextsFromS3(path: string, context: InputContext): Promise<string[]> {
+  const location = parseS3Path(path, 's3_file');
+  const bytes = await getObjectBytes(context.s3, location, context.maxInputBytes);
+  const uri = formatS3Uri(location);
+  return textsFromFileContent(decodeUtf8(bytes, uri), uri);
+}
+
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/**
+ * Decodes a base64 image, with or without a `data:image/...;base64,` prefix.
+ * @param index the image's position, named in the error.
+ */
+export function decodeBase64Image(value: string, index: number): Uint8Array {
+  const payload = value.replace(/^data:[^,]*;base64,/i, '').replace(/\s+/g, '');
+  if (!payload || !BASE64.test(payload)) {
+    throw new InvalidInputDataError(`images[${index}].base64 is not valid base64 data.`, { details: { index } });
+  }
+  return Buffer.from(payload, payload.includes('-') || payload.includes('_') ? 'base64url' : 'base64');
+}
+
+/** Bytes of every image of the request, in order, fetched from S3 concurrently. */
+export async function readImages(
+  request: { images?: ImageInput[]; s3_images?: string[] },
+  context: InputContext,
+): Promise<Uint8Array[]> {
+  const inputs: ImageInput[] = request.images ?? (request.s3_images ?? []).map((path) => ({ s3_path: path }));
+  if (inputs.length > context.maxInputs) {
+    throw new PayloadTooLargeError(`The request has ${inputs.length} images; the limit is ${context.maxInputs} (MAX_INPUTS).`);
+  }
+  const field = request.images ? 'images' : 's3_images';
+  return Promise.all(
+    inputs.map(async (input, index) => {
+      if ('base64' in input) return decodeBase64Image(input.base64, index);
+      const location = parseS3Path(input.s3_path, request.images ? `images[${index}].s3_path` : `${field}[${index}]`);
+      return getObjectBytes(context.s3, location, context.maxInputBytes);
+    }),
+  );
+}

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { InvalidRequestError } from '../errors.ts';
+
+/** `{ "base64": "..." }` (optionally a `data:` URL) or `{ "s3_path": "bucket/key" }`. */
+export const imageInputSchema = z.union([
+  z.strictObject({ base64: z.string().min(1, 'base64 must not be empty') }),
+  z.strictObject({ s3_path: z.string().min(1, 's3_path must not be empty') }),
+]);
+
+export const s3DestinationSchema = z.strictObject({
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+});
+
+/**
+ * The direct request schema of the seed project, plus `input_type`, `truncate` and `raw_scores`.
+ * Unknown fields are rejected, so a typo never silently does nothing.
+ */
+export const embeddingRequestSchema = z.strictObject({
+  // text and sparse models
+  messages: z.array(z.string()).min(1, 'messages must hold at least one text').optional(),
+  s3_file: z.string().min(1).optional(),
+  input_type: z.enum(['query', 'passage']).optional(),
+  truncate: z.boolean().optional(),
+  // image models
+  images: z.array(imageInputSchema).min(1, 'images must hold at least one image').optional(),
+  s3_images: z.array(z.string().min(1)).min(1, 's3_images must hold at least one path').optional(),
+  // rerank models
+  query: z.string().optional(),
+  documents: z.array(z.string()).min(1, 'documents must hold at least one document').optional(),
+  top_k: z.number().int().min(1).optional(),
+  return_documents: z.boolean().optional(),
+  raw_scores: z.boolean().optional(),
+  // every model
+  save_to_s3: s3DestinationSchema.optional(),
+});
+
+export type EmbeddingRequest = z.infer<typeof embeddingRequestSchema>;
+export type ImageInput = z.infer<typeof imageInputSchema>;
+export type S3Destination = z.infer<typeof s3DestinationSchema>;
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length ? issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '') : 'request';
+  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}${issue.path.length ? ` in ${path}` : ''}`;
+  if (issue.code === 'invalid_union' && path.startsWith('images')) return `${path}: expected {"base64": "..."} or {"s3_path": "bucket/key"}`;
+  return `${path}: ${issue.message}`;
+}
+
+/**
+ * Validates a parsed request body.
+ * @throws InvalidRequestError listing every problem found.
+ */
+export function parseEmbeddingRequest(body: unknown): EmbeddingRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError('The request must be a JSON object, e.g. {"messages": ["Hello world"]}.');
+  }
+  const result = embeddingRequestSchema.safeParse(body);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(describeIssue);
+  throw new InvalidRequestError(`Invalid request: ${problems.join('; ')}.`, { details: { problems } });
+}

@@ -1,0 +1,48 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Config } from './config.ts';
+import { createEngine } from './engines/index.ts';
+import type { Engine } from './engines/types.ts';
+import { logger } from './logger.ts';
+import type { DownloadProgress } from './models/download.ts';
+import { type ModelSpec, resolveModel } from './models/resolve.ts';
+import type { HandlerContext } from './request/handle.ts';
+import { createS3Client } from './storage/client.ts';
+
+/** What a cold start builds once and every invocation reuses. */
+export interface Runtime {
+  readonly config: Config;
+  readonly spec: ModelSpec;
+  readonly engine: Engine;
+  readonly s3: S3Client;
+  readonly context: HandlerContext;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Resolves the model (downloading it when allowed), opens its engine and the S3 client.
+ * @param options.s3 a client to use instead of a new one (tests inject faults this way).
+ */
+export async function createRuntime(
+  config: Config,
+  options: { s3?: S3Client; onProgress?: (progress: DownloadProgress) => void } = {},
+): Promise<Runtime> {
+  const started = performance.now();
+  const spec = await resolveModel(config.model, { onProgress: options.onProgress });
+  const engine = await createEngine({ spec, limits: config.limits, intraOpThreads: config.runtime.intraOpThreads });
+  const s3 = options.s3 ?? createS3Client(config.s3);
+  logger.info('model loaded', {
+    model_id: spec.id,
+    model_type: spec.type,
+    model_dir: spec.dir,
+    model_file: spec.file,
+    load_ms: Math.round(performance.now() - started),
+  });
+  return {
+    config,
+    spec,
+    engine,
+    s3,
+    context: { engine, s3, limits: config.limits, allowedOutputBuckets: config.s3.allowedOutputBuckets },
+    dispose: () => engine.dispose(),
+  };
+}

@@ -1,0 +1,110 @@
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  DependencyError,
+  InvalidInputDataError,
+  InvalidRequestError,
+  PayloadTooLargeError,
+  S3AccessDeniedError,
+  S3ObjectNotFoundError,
+  VectorizerError,
+} from '../errors.ts';
+
+export interface S3Location {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/**
+ * Parses `bucket/key` or `s3://bucket/key`.
+ * @param field the request field, named in the error.
+ * @example parseS3Path('s3://docs/a/b.txt', 's3_file') // { bucket: 'docs', key: 'a/b.txt' }
+ */
+export function parseS3Path(path: string, field: string): S3Location {
+  const trimmed = path.trim().replace(/^s3:\/\//i, '');
+  const slash = trimmed.indexOf('/');
+  const bucket = slash > 0 ? trimmed.slice(0, slash) : '';
+  const key = slash > 0 ? trimmed.slice(slash + 1) : '';
+  if (!bucket || !key) {
+    throw new InvalidRequestError(`${field} ${JSON.stringify(path)} is not an S3 path: expected "bucket/key" or "s3://bucket/key".`, {
+      details: { field, value: path },
+    });
+  }
+  return { bucket, key };
+}
+
+export function formatS3Uri(location: S3Location): string {
+  return `s3://${location.bucket}/${location.key}`;
+}
+
+const NOT_FOUND = new Set(['NoSuchKey', 'NoSuchBucket', 'NotFound']);
+const DENIED = new Set(['AccessDenied', 'Forbidden', 'AllAccessDisabled', 'InvalidAccessKeyId', 'SignatureDoesNotMatch']);
+
+/** Maps an S3 SDK failure to the product's error: 404/403 are the caller's, the rest transient. */
+export function toS3Error(error: unknown, location: S3Location, action: 'read' | 'write'): VectorizerError {
+  if (error instanceof VectorizerError) return error;
+  const name = (error as { name?: string }).name ?? '';
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const uri = formatS3Uri(location);
+  const details = { bucket: location.bucket, key: location.key };
+  if (NOT_FOUND.has(name) || status === 404) {
+    return new S3ObjectNotFoundError(
+      action === 'read' ? `${uri} does not exist (${name || 'HTTP 404'}).` : `Cannot write ${uri}: the bucket does not exist.`,
+      { cause: error, details },
+    );
+  }
+  if (DENIED.has(name) || status === 403) {
+    return new S3AccessDeniedError(`Access to ${uri} was denied (${name || 'HTTP 403'}); check the function's IAM role and the bucket policy.`, {
+      cause: error,
+      details,
+    });
+  }
+  return new DependencyError(`S3 ${action} of ${uri} failed (${name || `HTTP ${status ?? '?'}`}); retry later.`, { cause: error, details });
+}
+
+/**
+ * Reads a whole object, refusing (before reading the body) one larger than `maxBytes`.
+ */
+export async function getObjectBytes(client: S3Client, location: S3Location, maxBytes: number): Promise<Uint8Array> {
+  try {
+    const response = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
+    const size = response.ContentLength ?? 0;
+    if (size > maxBytes) {
+      (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      throw new PayloadTooLargeError(`${formatS3Uri(location)} is ${size} bytes; the limit is ${maxBytes} (MAX_INPUT_BYTES).`, {
+        details: { bucket: location.bucket, key: location.key, size, limit: maxBytes },
+      });
+    }
+    if (!response.Body) return new Uint8Array();
+    return await response.Body.transformToByteArray();
+  } catch (error) {
+    throw toS3Error(error, location, 'read');
+  }
+}
+
+/** Writes a JSON document. */
+export async function putJson(client: S3Client, location: S3Location, body: unknown): Promise<void> {
+  try {
+    await client.send(
+      new PutObjectCommand({
+        Bucket: location.bucket,
+        Key: location.key,
+        Body: JSON.stringify(body),
+        ContentType: 'application/json',
+      }),
+    );
+  } catch (error) {
+    throw toS3Error(error, location, 'write');
+  }
+}
+
+/**
+ * Decodes bytes as UTF-8, refusing anything else (a BOM is dropped).
+ * @param source named in the error, e.g. the S3 URI.
+ */
+export function decodeUtf8(bytes: Uint8Array, source: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch (cause) {
+    throw new InvalidInputDataError(`${source} is not valid UTF-8 text: re-encode it as UTF-8.`, { cause });
+  }
+}
