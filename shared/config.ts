@@ -9,6 +9,27 @@ export interface Config {
   readonly limits: Limits;
   readonly runtime: RuntimeConfig;
   readonly s3: S3Config;
+  readonly pipeline: PipelineConfig;
+}
+
+/** How the worker names and places what it writes. */
+export interface PipelineConfig {
+  /** `OUTPUT_SUFFIX`: appended to the source key for the vectors document. */
+  readonly outputSuffix: string;
+  /** `ERROR_SUFFIX`: appended to the source key for the error record. */
+  readonly errorSuffix: string;
+  /** `OUTPUT_BUCKET`: where outputs go; unset means the source's own bucket. */
+  readonly outputBucket?: string;
+  /** `OUTPUT_PREFIX`: put in front of output and error keys. */
+  readonly outputPrefix: string;
+  /** `RESULTS_BUCKET`: where job messages without `save_to_s3` write; unset means OUTPUT_BUCKET. */
+  readonly resultsBucket?: string;
+  /** `RESULTS_PREFIX`: key prefix of job results, which are named by the SQS message id. */
+  readonly resultsPrefix: string;
+  /** `CHUNK_OVERLAP_TOKENS`: tokens repeated between consecutive chunks of a long text. */
+  readonly chunkOverlapTokens: number;
+  /** `CHUNK_MAX_TOKENS`: content tokens per chunk; unset means the model's limit. */
+  readonly chunkMaxTokens?: number;
 }
 
 export interface ModelConfig {
@@ -47,6 +68,8 @@ export interface RuntimeConfig {
 }
 
 export interface S3Config {
+  /** `AWS_ENDPOINT_URL_S3` or `AWS_ENDPOINT_URL`: an S3 emulator (fauxqs, LocalStack); unset means AWS. */
+  readonly endpoint?: string;
   /** `OUTPUT_BUCKETS`: comma-separated buckets `save_to_s3` may write to; empty means any. */
   readonly allowedOutputBuckets: readonly string[];
   /** `S3_FORCE_PATH_STYLE`: needed by emulators such as fauxqs and LocalStack. */
@@ -137,10 +160,21 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
       intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', availableParallelism()),
     },
     s3: {
+      endpoint: readString(env, 'AWS_ENDPOINT_URL_S3') ?? readString(env, 'AWS_ENDPOINT_URL'),
       allowedOutputBuckets: outputBuckets
         ? outputBuckets.split(',').map((bucket) => bucket.trim()).filter(Boolean)
         : [],
       forcePathStyle: readBoolean(env, 'S3_FORCE_PATH_STYLE', Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3)),
+    },
+    pipeline: {
+      outputSuffix: readString(env, 'OUTPUT_SUFFIX') ?? '.vectors.json',
+      errorSuffix: readString(env, 'ERROR_SUFFIX') ?? '.error.json',
+      outputBucket: readString(env, 'OUTPUT_BUCKET'),
+      outputPrefix: readString(env, 'OUTPUT_PREFIX') ?? '',
+      resultsBucket: readString(env, 'RESULTS_BUCKET') ?? readString(env, 'OUTPUT_BUCKET'),
+      resultsPrefix: readString(env, 'RESULTS_PREFIX') ?? 'vectorizer-results/',
+      chunkOverlapTokens: readInteger(env, 'CHUNK_OVERLAP_TOKENS', 32, 0),
+      chunkMaxTokens: readString(env, 'CHUNK_MAX_TOKENS') ? readInteger(env, 'CHUNK_MAX_TOKENS', 0, 8) : undefined,
     },
   };
 }

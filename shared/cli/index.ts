@@ -35,14 +35,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   return command(rest, io);
 }
 
-/** parseArgs with strict options; a usage error becomes a message and exit code 2. */
-export function parseOptions<T extends Parameters<typeof parseArgs>[0]['options']>(
-  args: string[],
-  options: T,
-  io: CliIo,
-): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'] | undefined {
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>;
+
+/** parseArgs with strict options; a usage error is written out and gives undefined (exit code 2). */
+export function parseOptions(args: string[], options: OptionSpec, io: CliIo): Record<string, string | boolean | undefined> | undefined {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
   } catch (error) {
     io.stderr.write(`vectorizer: ${(error as Error).message}\n`);
     return undefined;

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { MAX_ROWS_PER_RUN, runInBatches } from './run-batches.ts';
 import { createSession } from './session.ts';
+import { usageOf } from './text.ts';
 import { requireOutput } from './session-io.ts';
 import { type Encoding, feedsFor, TextTokenizer, toBatchTensors } from './tokenizer.ts';
 import type { EngineOptions, RerankEngine, TextOptions } from './types.ts';
@@ -31,18 +32,16 @@ export async function createRerankEngine(options: EngineOptions): Promise<Rerank
     type: 'rerank',
     spec,
     async score(query: string, documents: readonly string[], textOptions: TextOptions) {
-      const encodings = documents.map((document, index) => tokenizer.encodePair(query, document, textOptions.truncate, index));
+      const { encodings, ...usage } = usageOf(
+        documents.map((document, index) => tokenizer.encodePair(query, document, textOptions.truncate, index)),
+      );
       const logits = await runInBatches(
         encodings,
         (encoding) => encoding.ids.length,
         { maxTokens: limits.maxBatchTokens, maxItems: MAX_ROWS_PER_RUN },
         runBatch,
       );
-      return {
-        logits,
-        tokens: encodings.reduce((sum, encoding) => sum + encoding.ids.length, 0),
-        truncated: encodings.flatMap((encoding, index) => (encoding.truncated ? [index] : [])),
-      };
+      return { logits, ...usage };
     },
     dispose: () => session.release(),
   };

@@ -45,16 +45,19 @@ export async function createSparseEngine(options: EngineOptions): Promise<Sparse
     spec,
     async embed(texts: readonly string[], textOptions: TextOptions) {
       const prefixed = applyPrefix(texts, textOptions.inputType ? spec.prefixes[textOptions.inputType] : undefined);
-      const { encodings, tokens, truncated } = encodeAll(tokenizer, prefixed, textOptions.truncate);
+      const { encodings, ...usage } = encodeAll(tokenizer, prefixed, textOptions.truncate);
       const vectors = await runInBatches(
         encodings,
         (encoding) => encoding.ids.length,
         { maxTokens: Math.min(limits.maxBatchTokens, SPARSE_BATCH_TOKENS), maxItems: MAX_ROWS_PER_RUN },
         runBatch,
       );
-      return { vectors, tokens, truncated };
+      return { vectors, ...usage };
     },
-    countTokens: (text: string) => tokenizer.encode(text, true).ids.length,
+    tokens: {
+      countContentTokens: (text: string) => tokenizer.tokenize(text).length,
+      maxContentTokens: tokenizer.maxContentTokens,
+    },
     dispose: () => session.release(),
   };
 }

@@ -5,7 +5,7 @@ import { MAX_ROWS_PER_RUN, runInBatches } from './run-batches.ts';
 import { createSession } from './session.ts';
 import { requireOutput } from './session-io.ts';
 import { type Encoding, feedsFor, TextTokenizer, toBatchTensors } from './tokenizer.ts';
-import type { EngineOptions, TextEngine, TextOptions } from './types.ts';
+import type { EngineOptions, TextEngine, TextOptions, TextUsage } from './types.ts';
 
 /** The prefix a model wants for this kind of input (e5 `query: `, nomic `search_document: `). */
 export function applyPrefix(texts: readonly string[], prefix: string | undefined): readonly string[] {
@@ -17,11 +17,17 @@ export function encodeAll(
   tokenizer: TextTokenizer,
   texts: readonly string[],
   truncate: boolean,
-): { encodings: Encoding[]; tokens: number; truncated: number[] } {
-  const encodings = texts.map((text, index) => tokenizer.encode(text, truncate, index));
+): { encodings: Encoding[] } & TextUsage {
+  return usageOf(texts.map((text, index) => tokenizer.encode(text, truncate, index)));
+}
+
+/** Token totals of a set of encodings. */
+export function usageOf(encodings: Encoding[]): { encodings: Encoding[] } & TextUsage {
+  const counts = encodings.map((encoding) => encoding.ids.length);
   return {
     encodings,
-    tokens: encodings.reduce((sum, encoding) => sum + encoding.ids.length, 0),
+    counts,
+    tokens: counts.reduce((sum, count) => sum + count, 0),
     truncated: encodings.flatMap((encoding, index) => (encoding.truncated ? [index] : [])),
   };
 }
@@ -58,16 +64,19 @@ export async function createTextEngine(options: EngineOptions): Promise<TextEngi
     spec,
     async embed(texts: readonly string[], textOptions: TextOptions) {
       const prefixed = applyPrefix(texts, textOptions.inputType ? spec.prefixes[textOptions.inputType] : undefined);
-      const { encodings, tokens, truncated } = encodeAll(tokenizer, prefixed, textOptions.truncate);
+      const { encodings, ...usage } = encodeAll(tokenizer, prefixed, textOptions.truncate);
       const embeddings = await runInBatches(
         encodings,
         (encoding) => encoding.ids.length,
         { maxTokens: limits.maxBatchTokens, maxItems: MAX_ROWS_PER_RUN },
         runBatch,
       );
-      return { embeddings, tokens, truncated };
+      return { embeddings, ...usage };
     },
-    countTokens: (text: string) => tokenizer.encode(text, true).ids.length,
+    tokens: {
+      countContentTokens: (text: string) => tokenizer.tokenize(text).length,
+      maxContentTokens: tokenizer.maxContentTokens,
+    },
     dispose: () => session.release(),
   };
 }

@@ -22,7 +22,8 @@ export class TextTokenizer {
   readonly padId: number;
   private readonly unkId: number;
   private readonly inner: Tokenizer;
-  private readonly singleSpecials: number;
+  /** Special tokens a single input gets ([CLS] and [SEP] for BERT). */
+  readonly singleSpecials: number;
   private readonly pairSpecials: number;
 
   constructor(pretrained: PreTrainedTokenizer, maxTokens: number) {
@@ -41,6 +42,11 @@ export class TextTokenizer {
     const modelLimit = pretrained.model_max_length;
     const limit = Number.isFinite(modelLimit) && modelLimit > 0 ? Math.min(maxTokens, modelLimit) : maxTokens;
     return new TextTokenizer(pretrained, limit);
+  }
+
+  /** Content tokens one single input may hold. */
+  get maxContentTokens(): number {
+    return Math.max(this.maxTokens - this.singleSpecials, 1);
   }
 
   /** Content tokens (no special tokens) of a text, as strings. */

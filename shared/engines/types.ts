@@ -17,14 +17,23 @@ export interface TextUsage {
   readonly tokens: number;
   /** Indices of inputs that were truncated. */
   readonly truncated: number[];
+  /** Tokens of each input, in order. */
+  readonly counts: number[];
+}
+
+/** Token counting for chunking: content tokens only, and how many fit one model input. */
+export interface TokenCounter {
+  /** Tokens of a piece of text, special tokens excluded. */
+  countContentTokens(text: string): number;
+  /** Content tokens one input may hold (the model's limit minus its special tokens). */
+  readonly maxContentTokens: number;
 }
 
 export interface TextEngine {
   readonly type: 'text';
   readonly spec: ModelSpec;
   embed(texts: readonly string[], options: TextOptions): Promise<TextUsage & { embeddings: Float32Array[] }>;
-  /** Token counts of texts (with special tokens), for chunking and budgeting. */
-  countTokens(text: string): number;
+  readonly tokens: TokenCounter;
   dispose(): Promise<void>;
 }
 
@@ -32,7 +41,7 @@ export interface SparseEngine {
   readonly type: 'sparse';
   readonly spec: ModelSpec;
   embed(texts: readonly string[], options: TextOptions): Promise<TextUsage & { vectors: SparseVector[] }>;
-  countTokens(text: string): number;
+  readonly tokens: TokenCounter;
   dispose(): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   DependencyError,
   InvalidInputDataError,
@@ -81,8 +81,26 @@ export async function getObjectBytes(client: S3Client, location: S3Location, max
   }
 }
 
-/** Writes a JSON document. */
-export async function putJson(client: S3Client, location: S3Location, body: unknown): Promise<void> {
+export interface ObjectHead {
+  readonly etag?: string;
+  readonly size: number;
+  readonly metadata: Record<string, string>;
+}
+
+/** HEAD of an object, or undefined when it does not exist. */
+export async function headObject(client: S3Client, location: S3Location): Promise<ObjectHead | undefined> {
+  try {
+    const head = await client.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
+    return { etag: head.ETag, size: head.ContentLength ?? 0, metadata: head.Metadata ?? {} };
+  } catch (error) {
+    const failure = toS3Error(error, location, 'read');
+    if (failure instanceof S3ObjectNotFoundError) return undefined;
+    throw failure;
+  }
+}
+
+/** Writes a JSON document, with optional user metadata (`x-amz-meta-*`). */
+export async function putJson(client: S3Client, location: S3Location, body: unknown, metadata?: Record<string, string>): Promise<void> {
   try {
     await client.send(
       new PutObjectCommand({
@@ -90,6 +108,7 @@ export async function putJson(client: S3Client, location: S3Location, body: unkn
         Key: location.key,
         Body: JSON.stringify(body),
         ContentType: 'application/json',
+        ...(metadata ? { Metadata: metadata } : {}),
       }),
     );
   } catch (error) {

@@ -1,0 +1,23 @@
+import { VectorizerError } from '../errors.ts';
+
+/** A file type the worker does not embed (by extension, or an image for a text model). */
+export class UnsupportedFileTypeError extends VectorizerError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('UNSUPPORTED_FILE_TYPE', 415, message, options);
+  }
+}
+
+/** A file with nothing to embed (empty, or only whitespace). */
+export class EmptyDocumentError extends VectorizerError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('EMPTY_DOCUMENT', 422, message, options);
+  }
+}
+
+/**
+ * Retrying cures transient faults (S3 throttling or 5xx, timeouts); every client-side problem of
+ * a file (bad data, wrong type, gone, too large) stays wrong however often it is retried.
+ */
+export function isPermanent(error: VectorizerError): boolean {
+  return error.isClientError;
+}

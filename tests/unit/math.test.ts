@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { planBatches } from '../../shared/engines/batching.ts';
+import { longestFirstLengths } from '../../shared/engines/tokenizer.ts';
+import { clsPool, meanPool, splitRows } from '../../shared/math/pooling.ts';
+import { rankByScore } from '../../shared/math/ranking.ts';
+import { spladeRow } from '../../shared/math/sparse.ts';
+import { cosine, l2NormalizeInPlace, sigmoid } from '../../shared/math/vector.ts';
+
+describe('pooling', () => {
+  // batch 2, seq 3, hidden 2; row 1 has one padding token whose values must be ignored
+  const data = Float32Array.from([1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 999, 999]);
+  test('meanPool averages only the real tokens of each row', () => {
+    const [a, b] = meanPool({ data, batch: 2, seq: 3, hidden: 2 }, [3, 2]);
+    assert.deepEqual(Array.from(a), [3, 4]);
+    assert.deepEqual(Array.from(b), [20, 30]);
+  });
+  test('clsPool takes the first token', () => {
+    const [a, b] = clsPool({ data, batch: 2, seq: 3, hidden: 2 });
+    assert.deepEqual(Array.from(a), [1, 2]);
+    assert.deepEqual(Array.from(b), [10, 20]);
+  });
+  test('splitRows copies rows of a pooled output', () => {
+    const rows = splitRows(Float32Array.from([1, 2, 3, 4]), 2, 2);
+    assert.deepEqual(rows.map((row) => Array.from(row)), [[1, 2], [3, 4]]);
+  });
+});
+
+describe('vector helpers', () => {
+  test('l2NormalizeInPlace gives unit length and leaves zero vectors alone', () => {
+    assert.deepEqual(Array.from(l2NormalizeInPlace(Float32Array.from([3, 4]))), [0.6000000238418579, 0.800000011920929]);
+    assert.deepEqual(Array.from(l2NormalizeInPlace(new Float32Array(3))), [0, 0, 0]);
+  });
+  test('cosine', () => {
+    assert.equal(cosine([1, 0], [0, 1]), 0);
+    assert.ok(Math.abs(cosine([1, 2], [2, 4]) - 1) < 1e-12);
+    assert.throws(() => cosine([1], [1, 2]), RangeError);
+  });
+  test('sigmoid is symmetric and stable', () => {
+    assert.equal(sigmoid(0), 0.5);
+    assert.ok(Math.abs(sigmoid(2) + sigmoid(-2) - 1) < 1e-15);
+    assert.equal(sigmoid(-1000), 0);
+    assert.equal(sigmoid(1000), 1);
+  });
+});
+
+describe('spladeRow', () => {
+  test('max over real tokens of log(1 + relu(logit)), indices ascending', () => {
+    // seq 3 (last is padding), vocab 4
+    const logits = Float32Array.from([
+      -1, 2, 0.5, -3, // token 0
+      1, -2, 0.25, 0, // token 1
+      50, 50, 50, 50, // padding: must be ignored
+    ]);
+    const vector = spladeRow(logits, { seq: 3, vocab: 4 }, 0, 2);
+    assert.deepEqual(vector.indices, [0, 1, 2]);
+    assert.deepEqual(vector.values, [Math.log1p(1), Math.log1p(2), Math.log1p(0.5)]);
+  });
+  test('reads the right row of a batch', () => {
+    const logits = Float32Array.from([1, 0, 0, 2]);
+    assert.deepEqual(spladeRow(logits, { seq: 1, vocab: 2 }, 1, 1).indices, [1]);
+  });
+});
+
+describe('rankByScore', () => {
+  test('sorts descending, keeps ties in input order, applies topK', () => {
+    assert.deepEqual(rankByScore([0.1, 0.9, 0.5, 0.9]), [
+      { index: 1, score: 0.9 },
+      { index: 3, score: 0.9 },
+      { index: 2, score: 0.5 },
+      { index: 0, score: 0.1 },
+    ]);
+    assert.deepEqual(rankByScore([0.1, 0.9, 0.5], 2).map((r) => r.index), [1, 2]);
+  });
+});
+
+describe('planBatches', () => {
+  test('every index exactly once, longest first, within both limits', () => {
+    const lengths = Array.from({ length: 300 }, (_, i) => ((i * 7919) % 500) + 1);
+    const limits = { maxTokens: 4096, maxItems: 32 };
+    const batches = planBatches(lengths, limits);
+    assert.deepEqual(batches.flat().sort((a, b) => a - b), lengths.map((_, i) => i));
+    for (const batch of batches) {
+      const longest = Math.max(...batch.map((i) => lengths[i]));
+      assert.ok(batch.length <= limits.maxItems);
+      assert.ok(batch.length === 1 || batch.length * longest <= limits.maxTokens, `batch of ${batch.length} x ${longest}`);
+    }
+    assert.equal(lengths[batches[0][0]], Math.max(...lengths));
+  });
+  test('does not pad many short inputs up to one long one', () => {
+    const lengths = [219, 9, 11, 9, 13, 17];
+    const batches = planBatches(lengths, { maxTokens: 8192, maxItems: 64 });
+    assert.deepEqual(batches[0], [0]);
+    const padded = batches.slice(1).reduce((sum, batch) => sum + batch.length * Math.max(...batch.map((i) => lengths[i])), 0);
+    assert.ok(padded <= 5 * 17, `short inputs padded to ${padded} tokens`);
+  });
+  test('an input longer than the budget still gets its own batch', () => {
+    assert.deepEqual(planBatches([10_000, 5], { maxTokens: 100, maxItems: 8 }), [[0], [1]]);
+  });
+  test('empty input gives no batches', () => {
+    assert.deepEqual(planBatches([], { maxTokens: 100, maxItems: 8 }), []);
+  });
+});
+
+describe('longestFirstLengths (Hugging Face longest_first truncation)', () => {
+  test('fits unchanged', () => assert.deepEqual(longestFirstLengths(3, 4, 10), [3, 4]));
+  test('short side keeps its length, long side gets the rest', () => assert.deepEqual(longestFirstLengths(5, 100, 20), [5, 15]));
+  test('works when the first side is longer', () => assert.deepEqual(longestFirstLengths(100, 5, 20), [15, 5]));
+  test('both long: split evenly, the odd token to the second sequence', () => assert.deepEqual(longestFirstLengths(300, 400, 509), [254, 255]));
+});
