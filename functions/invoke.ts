@@ -1,16 +1,10 @@
 /**
- * The synchronous invoke handler: direct Lambda invocations with the request schema, and API
- * Gateway / Function URL events. The model, engine and S3 client are built once, at cold start.
+ * Lambda entry of the synchronous invoke handler: direct invocations with the request schema, and
+ * API Gateway / Function URL events. The model, engine and S3 client are built once, at cold
+ * start (top-level await runs in Lambda's init phase).
  */
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import { loadConfig } from '../shared/config.ts';
-import { logger } from '../shared/logger.ts';
-import { handleInvokeEvent } from '../shared/request/invoke-event.ts';
+import { createInvokeHandler } from '../shared/handlers.ts';
 import { createRuntime } from '../shared/runtime.ts';
 
-const runtime = await createRuntime(loadConfig(process.env));
-
-export const handler = middy()
-  .use(injectLambdaContext(logger))
-  .handler((event: unknown) => handleInvokeEvent(event, runtime.context));
+export const handler = createInvokeHandler(await createRuntime(loadConfig(process.env)));

@@ -74,6 +74,10 @@ export interface S3Config {
   readonly allowedOutputBuckets: readonly string[];
   /** `S3_FORCE_PATH_STYLE`: needed by emulators such as fauxqs and LocalStack. */
   readonly forcePathStyle: boolean;
+  /** `AWS_REGION` (or `AWS_DEFAULT_REGION`); unset leaves it to the SDK's chain. */
+  readonly region?: string;
+  /** Static keys from `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`; unset leaves it to the SDK's chain (the Lambda role). */
+  readonly credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -116,6 +120,14 @@ function readModelType(env: Env): ModelType | undefined {
     throw new ConfigurationError(`MODEL_TYPE=${JSON.stringify(raw)} is not valid: expected one of ${MODEL_TYPES.join(', ')}.`);
   }
   return raw as ModelType;
+}
+
+function readCredentials(env: Env): S3Config['credentials'] {
+  const accessKeyId = readString(env, 'AWS_ACCESS_KEY_ID');
+  const secretAccessKey = readString(env, 'AWS_SECRET_ACCESS_KEY');
+  if (!accessKeyId || !secretAccessKey) return undefined;
+  const sessionToken = readString(env, 'AWS_SESSION_TOKEN');
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
 
 /** Lambda gives a writable /tmp only; elsewhere the XDG-style user cache is the expected place. */
@@ -165,6 +177,8 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
         ? outputBuckets.split(',').map((bucket) => bucket.trim()).filter(Boolean)
         : [],
       forcePathStyle: readBoolean(env, 'S3_FORCE_PATH_STYLE', Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3)),
+      region: readString(env, 'AWS_REGION') ?? readString(env, 'AWS_DEFAULT_REGION'),
+      credentials: readCredentials(env),
     },
     pipeline: {
       outputSuffix: readString(env, 'OUTPUT_SUFFIX') ?? '.vectors.json',

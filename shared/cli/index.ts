@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { runInvoke } from './invoke.ts';
 import { runListModels } from './list-models.ts';
+import { runStart } from './start.ts';
 import type { CliIo } from './io.ts';
 
 const USAGE = `Usage: vectorizer <command> [options]
@@ -10,6 +11,10 @@ Commands:
                                      with the same environment variables as the Lambda (MODEL_ID, MODEL_DIR, ...).
   list-models [--format table|markdown|json] [--category text|image|sparse|rerank|all]
                                      Print the model catalog.
+  start [--aws-port 4566] [--invoke-port 9000] [--resources localstack/resources.json]
+                                     Run the whole pipeline locally (S3+SQS emulator, notifications,
+                                     worker, Lambda Invoke API) until Ctrl-C. Model from MODEL_ID /
+                                     MODEL_DIR, default Xenova/bge-small-en-v1.5 (downloaded once).
   help                               Show this text.
 `;
 
@@ -18,6 +23,7 @@ type Command = (args: string[], io: CliIo) => Promise<number>;
 const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   invoke: runInvoke,
   'list-models': runListModels,
+  start: runStart,
 });
 
 /** Runs one CLI command; returns the exit code. */

@@ -6,5 +6,10 @@ import type { S3Config } from '../config.ts';
  * (environment, profile, Lambda role); the endpoint from the configuration.
  */
 export function createS3Client(config: S3Config): S3Client {
-  return new S3Client({ forcePathStyle: config.forcePathStyle, ...(config.endpoint ? { endpoint: config.endpoint } : {}) });
+  return new S3Client({
+    forcePathStyle: config.forcePathStyle,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.region ? { region: config.region } : {}),
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  });
 }

@@ -1,0 +1,82 @@
+import { fileURLToPath } from 'node:url';
+import type { DownloadProgress } from '../models/download.ts';
+import { loadResources } from '../local/resources.ts';
+import { startLocalStack } from '../local/stack.ts';
+import { toVectorizerError } from '../errors.ts';
+import { parseOptions } from './index.ts';
+import type { CliIo } from './io.ts';
+
+const DEFAULT_RESOURCES = fileURLToPath(new URL('../../localstack/resources.json', import.meta.url));
+
+/** A one-line progress bar for model downloads, redrawn in place on a terminal. */
+export function progressLine(progress: DownloadProgress): string {
+  const mb = (bytes: number) => (bytes / 1_048_576).toFixed(1);
+  if (!progress.total) return `downloading ${progress.file}: ${mb(progress.loaded)} MB`;
+  const ratio = Math.min(progress.loaded / progress.total, 1);
+  const width = 30;
+  const filled = Math.round(ratio * width);
+  return `downloading ${progress.file} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${mb(progress.loaded)}/${mb(progress.total)} MB`;
+}
+
+/**
+ * `vectorizer start`: the whole pipeline on this machine (S3+SQS emulator on :4566, notification
+ * bridge, worker, Lambda Invoke API on :9000) until Ctrl-C.
+ */
+export async function runStart(args: string[], io: CliIo): Promise<number> {
+  const values = parseOptions(
+    args,
+    {
+      resources: { type: 'string', default: DEFAULT_RESOURCES },
+      'aws-port': { type: 'string', default: io.env.LOCAL_AWS_PORT ?? '4566' },
+      'invoke-port': { type: 'string', default: io.env.LOCAL_INVOKE_PORT ?? '9000' },
+    },
+    io,
+  );
+  if (!values) return 2;
+  let lastFile = '';
+  const onProgress = (progress: DownloadProgress) => {
+    if (progress.file !== lastFile && lastFile) io.stderr.write('\n');
+    lastFile = progress.file;
+    io.stderr.write(`\r${progressLine(progress)}${progress.done ? '\n' : ''}`);
+    if (progress.done) lastFile = '';
+  };
+  try {
+    const resources = await loadResources(values.resources as string);
+    const stack = await startLocalStack({
+      env: io.env,
+      resources,
+      awsPort: Number(values['aws-port']),
+      invokePort: Number(values['invoke-port']),
+      onProgress,
+    });
+    const worker = resources.worker;
+    io.stdout.write(
+      [
+        'Serverless Vectorizer local stack is up.',
+        `  model            ${stack.runtime.spec.id} (${stack.runtime.spec.type}) from ${stack.runtime.spec.dir}`,
+        `  S3 + SQS         ${stack.awsEndpoint}   (AWS_ENDPOINT_URL; any credentials)`,
+        `  input bucket     ${resources.buckets.join(', ')}`,
+        `  jobs queue       ${worker.queue} (batch ${worker.batchSize}, window ${worker.maximumBatchingWindowSeconds}s) -> DLQ ${resources.queues.find((q) => q.name === worker.queue)?.deadLetterQueue ?? 'none'}`,
+        `  invoke endpoint  ${stack.invokeUrl}`,
+        '',
+        `Try: aws --endpoint-url ${stack.awsEndpoint} s3 cp notes.txt s3://${resources.buckets[0]}/notes.txt`,
+        `     curl -s -X POST ${stack.invokeUrl} -d '{"messages": ["Hello world"]}'`,
+        'Ctrl-C stops everything.',
+        '',
+      ].join('\n'),
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    io.stdout.write('Stopping...\n');
+    await stack.stop();
+    io.stdout.write('Stopped.\n');
+    return 0;
+  } catch (error) {
+    const failure = toVectorizerError(error);
+    io.stderr.write(`vectorizer start: ${failure.code === 'INTERNAL_ERROR' ? String((failure.cause as Error)?.message ?? failure.message) : failure.message}\n`);
+    return 1;
+  }
+}

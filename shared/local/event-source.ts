@@ -1,0 +1,121 @@
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+export interface EventSourceOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly queueArn: string;
+  readonly region: string;
+  /** Records per invocation (Lambda's `batchSize`). */
+  readonly batchSize: number;
+  /** Longest wait to fill a batch (Lambda's `maximumBatchingWindow`), seconds. */
+  readonly maximumBatchingWindowSeconds: number;
+  /** Long-poll wait of one ReceiveMessage, seconds. */
+  readonly waitTimeSeconds?: number;
+  readonly invoke: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+  readonly logger: Logger;
+}
+
+/** An SQS message as Lambda's event source mapping hands it to the function. */
+export function toSqsRecord(message: Message, options: Pick<EventSourceOptions, 'queueArn' | 'region'>): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? 'local',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: options.queueArn,
+    awsRegion: options.region,
+  };
+}
+
+/**
+ * A local Lambda event source mapping: long-polls the queue, invokes the handler with batches
+ * (up to `batchSize`, waiting at most the batching window), deletes what succeeded and leaves
+ * `batchItemFailures` (or the whole batch, if the handler throws) to reappear after the
+ * visibility timeout — and, past `maxReceiveCount`, to move to the DLQ.
+ */
+export function startEventSourceMapping(options: EventSourceOptions): { stop(): Promise<void>; invocations(): number } {
+  let stopped = false;
+  let invocations = 0;
+  const abort = new AbortController();
+
+  async function receiveBatch(): Promise<Message[]> {
+    const messages: Message[] = [];
+    const deadline = Date.now() + options.maximumBatchingWindowSeconds * 1000;
+    while (!stopped && messages.length < options.batchSize) {
+      const waiting = messages.length === 0;
+      const response = await options.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: Math.min(10, options.batchSize - messages.length),
+          WaitTimeSeconds: waiting ? (options.waitTimeSeconds ?? 20) : Math.max(0, Math.min(20, Math.ceil((deadline - Date.now()) / 1000))),
+          MessageSystemAttributeNames: ['All'],
+        }),
+        { abortSignal: abort.signal },
+      );
+      messages.push(...(response.Messages ?? []));
+      if (messages.length > 0 && (Date.now() >= deadline || (response.Messages ?? []).length === 0)) break;
+    }
+    return messages;
+  }
+
+  async function deleteSucceeded(messages: Message[], failedIds: Set<string>): Promise<void> {
+    const done = messages.filter((message) => !failedIds.has(message.MessageId ?? ''));
+    for (let start = 0; start < done.length; start += 10) {
+      const slice = done.slice(start, start + 10);
+      await options.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: options.queueUrl,
+          Entries: slice.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle })),
+        }),
+      );
+    }
+  }
+
+  const loop = (async () => {
+    while (!stopped) {
+      let messages: Message[];
+      try {
+        messages = await receiveBatch();
+      } catch (error) {
+        if (stopped) break;
+        options.logger.error('receive failed; retrying in 1 s', { error: error as Error });
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      const event: SQSEvent = { Records: messages.map((message) => toSqsRecord(message, options)) };
+      invocations++;
+      let failedIds: Set<string>;
+      try {
+        const response = await options.invoke(event);
+        failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+      } catch (error) {
+        // A thrown handler error fails the whole batch: nothing is deleted, everything retries.
+        options.logger.error('worker invocation failed; the whole batch will be retried', { error: error as Error });
+        continue;
+      }
+      if (failedIds.size > 0) options.logger.warn('batch item failures', { failed: [...failedIds] });
+      await deleteSucceeded(messages, failedIds).catch((error: unknown) => options.logger.error('delete failed', { error: error as Error }));
+    }
+  })();
+
+  return {
+    async stop() {
+      stopped = true;
+      abort.abort();
+      await loop.catch(() => undefined);
+    },
+    invocations: () => invocations,
+  };
+}

@@ -1,0 +1,125 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { startFauxqs } from 'fauxqs';
+import { loadConfig, type Env } from '../config.ts';
+import { createInvokeHandler, createWorkerHandler } from '../handlers.ts';
+import { logger } from '../logger.ts';
+import type { DownloadProgress } from '../models/download.ts';
+import { createRuntime, type Runtime } from '../runtime.ts';
+import { createS3Client } from '../storage/client.ts';
+import { startEventSourceMapping } from './event-source.ts';
+import { startInvokeServer } from './invoke-server.ts';
+import { startNotificationBridge, type UploadSource } from './notifications.ts';
+import type { Resources } from './resources.ts';
+
+export interface LocalStackOptions {
+  readonly env: Env;
+  readonly resources: Resources;
+  /** S3+SQS emulator port (4566 by default; 0 picks a free one). */
+  readonly awsPort: number;
+  /** Lambda Invoke API port (9000 by default; 0 picks a free one). */
+  readonly invokePort: number;
+  /** Long-poll wait of the event source mapping, seconds (short in tests so stop is quick). */
+  readonly pollWaitSeconds?: number;
+  readonly onProgress?: (progress: DownloadProgress) => void;
+}
+
+export interface LocalStack {
+  readonly awsEndpoint: string;
+  readonly invokeUrl: string;
+  readonly runtime: Runtime;
+  readonly queueUrls: Readonly<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+const REGION = 'us-east-1';
+
+/**
+ * Everything on this machine: the fauxqs S3+SQS emulator with the declared buckets and queues,
+ * the notification bridge, the worker behind a local event source mapping, and the Lambda
+ * Invoke API. Model and configuration come from the same environment variables as on Lambda.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const emulator = await startFauxqs({ port: options.awsPort, host: '127.0.0.1', logger: false, messageSpies: { bufferSize: 1000 } } as Parameters<typeof startFauxqs>[0]);
+  const awsEndpoint = `http://127.0.0.1:${emulator.port}`;
+  const stops: (() => Promise<void>)[] = [() => emulator.stop()];
+  try {
+    const queueUrls: Record<string, string> = {};
+    const queueArns: Record<string, string> = {};
+    for (const bucket of options.resources.buckets) emulator.createBucket(bucket);
+    // Dead-letter queues first: a redrive policy names its DLQ's ARN.
+    const ordered = [...options.resources.queues].sort((a, b) => Number(Boolean(a.deadLetterQueue)) - Number(Boolean(b.deadLetterQueue)));
+    for (const queue of ordered) {
+      const attributes: Record<string, string> = {};
+      if (queue.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(queue.visibilityTimeoutSeconds);
+      if (queue.deadLetterQueue) {
+        attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: queueArns[queue.deadLetterQueue], maxReceiveCount: String(queue.maxReceiveCount ?? 3) });
+      }
+      const created = emulator.createQueue(queue.name, { attributes });
+      queueUrls[queue.name] = created.queueUrl;
+      queueArns[queue.name] = created.queueArn;
+    }
+
+    const env: Env = {
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_REGION: REGION,
+      ...options.env,
+      AWS_ENDPOINT_URL: awsEndpoint,
+      RESULTS_BUCKET: options.env.RESULTS_BUCKET ?? options.resources.buckets[0],
+    };
+    const config = loadConfig(env, { modelId: 'Xenova/bge-small-en-v1.5' });
+    const s3 = createS3Client(config.s3);
+    const sqs = new SQSClient({ endpoint: awsEndpoint, region: config.s3.region ?? REGION, ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}) });
+    const runtime = await createRuntime(config, { s3, onProgress: options.onProgress });
+    stops.unshift(() => runtime.dispose());
+
+    const uploads: UploadSource = {
+      onUpload(listener) {
+        // fauxqs has no S3 notifications; its spy sees every upload, synchronously, in order. This
+        // predicate never matches, so it stays registered and observes every event.
+        void emulator.spy.waitForMessage((message) => {
+          if (message.service === 's3' && message.status === 'uploaded') listener(message.bucket, message.key);
+          return false;
+        });
+      },
+    };
+    startNotificationBridge({ uploads, rules: options.resources.notifications, queueUrls, s3, sqs, region: REGION, logger });
+
+    const worker = createWorkerHandler(runtime);
+    const mapping = startEventSourceMapping({
+      sqs,
+      queueUrl: queueUrls[options.resources.worker.queue],
+      queueArn: queueArns[options.resources.worker.queue],
+      region: REGION,
+      batchSize: options.resources.worker.batchSize,
+      maximumBatchingWindowSeconds: options.resources.worker.maximumBatchingWindowSeconds,
+      waitTimeSeconds: options.pollWaitSeconds,
+      invoke: (event) => worker(event, {} as never),
+      logger,
+    });
+    stops.unshift(() => mapping.stop());
+
+    const invoke = createInvokeHandler(runtime);
+    const invokeServer = await startInvokeServer({
+      port: options.invokePort,
+      functions: { function: (event, context) => invoke(event, context as never), worker: (event, context) => worker(event as never, context as never) },
+      logger,
+    });
+    stops.unshift(() => invokeServer.stop());
+
+    return {
+      awsEndpoint,
+      invokeUrl: `${invokeServer.url}/2015-03-31/functions/function/invocations`,
+      runtime,
+      queueUrls,
+      async stop() {
+        for (const stop of stops) await stop().catch(() => undefined);
+        sqs.destroy();
+        s3.destroy();
+      },
+    };
+  } catch (error) {
+    for (const stop of stops) await stop().catch(() => undefined);
+    throw error;
+  }
+}
