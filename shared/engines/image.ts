@@ -1,10 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AutoImageProcessor, RawImage } from '@huggingface/transformers';
 import sharp from 'sharp';
-import { InvalidInputDataError } from '../errors.ts';
+import { ConfigurationError, InvalidInputDataError } from '../errors.ts';
+import { type ImagePreprocessor, parsePreprocessorConfig, preprocessImage } from '../math/image-preprocess.ts';
+import type { RgbImage } from '../math/resample.ts';
 import { l2NormalizeInPlace } from '../math/vector.ts';
 import { runInBatches } from './run-batches.ts';
-import { createSession, OrtTensor } from './session.ts';
+import { createSession, OrtTensor, type Session } from './session.ts';
 import { requireOutput } from './session-io.ts';
 import type { EngineOptions, ImageEngine } from './types.ts';
 
@@ -12,19 +14,19 @@ import type { EngineOptions, ImageEngine } from './types.ts';
 const MAX_INPUT_PIXELS = 100_000_000;
 
 /**
- * Decodes an image file (PNG, JPEG, WebP, GIF, TIFF, AVIF) into RGB pixels. Alpha is flattened
- * away, and animated images give their first frame.
+ * Decodes an image file (PNG, JPEG, WebP, GIF, TIFF, AVIF) into 8-bit RGB. Alpha is dropped (as
+ * Pillow's `convert("RGB")` does), EXIF orientation applied, animated images give their first frame.
  * @param index the image's position in the request, for the error message.
  */
-export async function decodeImage(bytes: Uint8Array, index: number): Promise<RawImage> {
+export async function decodeImage(bytes: Uint8Array, index: number): Promise<RgbImage> {
   try {
     const { data, info } = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, pages: 1 })
-      .rotate() // honour EXIF orientation, as PIL-based preprocessors see the upright image
-      .removeAlpha()
+      .rotate()
       .toColourspace('srgb')
-      .raw()
+      .removeAlpha()
+      .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    return new RawImage(new Uint8ClampedArray(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, 3);
+    return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (cause) {
     throw new InvalidInputDataError(
       `Image ${index} could not be decoded (${cause instanceof Error ? cause.message : String(cause)}): send PNG, JPEG, WebP, GIF, TIFF or AVIF data.`,
@@ -33,37 +35,51 @@ export async function decodeImage(bytes: Uint8Array, index: number): Promise<Raw
   }
 }
 
-/** Image embeddings: decode with sharp, preprocess with the model's processor, run in batches. */
+async function loadPreprocessor(dir: string): Promise<ImagePreprocessor> {
+  const path = join(dir, 'preprocessor_config.json');
+  try {
+    return parsePreprocessorConfig(JSON.parse(await readFile(path, 'utf8')));
+  } catch (cause) {
+    throw new ConfigurationError(`${path} could not be read as JSON: an image model needs its preprocessor_config.json.`, { cause });
+  }
+}
+
+async function runPixels(session: Session, inputName: string, outputName: string, pixels: Float32Array, dims: number[], normalize: boolean): Promise<Float32Array[]> {
+  const outputs = await session.run({ [inputName]: new OrtTensor('float32', pixels, dims) }, [outputName]);
+  const output = outputs[outputName];
+  const data = output.data as Float32Array;
+  // [batch, dim] embeddings; a [batch, seq, dim] output (last_hidden_state) is CLS-pooled.
+  const dim = output.dims[output.dims.length - 1];
+  const stride = output.dims.length === 3 ? output.dims[1] * dim : dim;
+  const vectors = Array.from({ length: dims[0] }, (_, row) => data.slice(row * stride, row * stride + dim));
+  output.dispose();
+  if (normalize) for (const vector of vectors) l2NormalizeInPlace(vector);
+  return vectors;
+}
+
+/** Image embeddings: decode with sharp, preprocess as Pillow-based HF processors do, run in batches. */
 export async function createImageEngine(options: EngineOptions): Promise<ImageEngine> {
   const { spec, limits } = options;
   const modelPath = join(spec.dir, spec.file);
-  const [processor, session] = await Promise.all([
-    AutoImageProcessor.from_pretrained(spec.dir, { local_files_only: true }),
-    createSession(modelPath, { intraOpThreads: options.intraOpThreads }),
-  ]);
+  const [preprocessor, session] = await Promise.all([loadPreprocessor(spec.dir), createSession(modelPath, { intraOpThreads: options.intraOpThreads })]);
   const outputName = requireOutput(session, spec.outputName, modelPath);
   const inputName = session.inputNames.includes('pixel_values') ? 'pixel_values' : session.inputNames[0];
 
   // Decoding happens per batch, so a request of many large images never holds them all decoded.
   async function runBatch(batch: { bytes: Uint8Array; index: number }[]): Promise<Float32Array[]> {
     const decoded = await Promise.all(batch.map(({ bytes, index }) => decodeImage(bytes, index)));
-    const processed = await Promise.all(decoded.map((image) => processor(image)));
-    const tensors = processed.map((item) => item.pixel_values as { data: Float32Array; dims: number[] });
-    const [, channels, height, width] = tensors[0].dims;
-    const size = channels * height * width;
+    const processed = decoded.map((image) => preprocessImage(image, preprocessor));
+    const { height, width } = processed[0];
+    if (processed.some((item) => item.height !== height || item.width !== width)) {
+      // Without a centre crop, sizes follow each image's aspect ratio: run those one by one.
+      const vectors: Float32Array[] = [];
+      for (const item of processed) vectors.push(...(await runPixels(session, inputName, outputName, item.pixels, [1, 3, item.height, item.width], spec.normalize)));
+      return vectors;
+    }
+    const size = 3 * height * width;
     const pixels = new Float32Array(batch.length * size);
-    tensors.forEach((tensor, row) => pixels.set(tensor.data, row * size));
-    const input = new OrtTensor('float32', pixels, [batch.length, channels, height, width]);
-    const outputs = await session.run({ [inputName]: input }, [outputName]);
-    const output = outputs[outputName];
-    const data = output.data as Float32Array;
-    // [batch, dim] embeddings; a [batch, seq, dim] output (e.g. last_hidden_state) is CLS-pooled.
-    const dim = output.dims[output.dims.length - 1];
-    const stride = output.dims.length === 3 ? output.dims[1] * dim : dim;
-    const vectors = Array.from({ length: batch.length }, (_, row) => data.slice(row * stride, row * stride + dim));
-    output.dispose();
-    if (spec.normalize) for (const vector of vectors) l2NormalizeInPlace(vector);
-    return vectors;
+    processed.forEach((item, row) => pixels.set(item.pixels, row * size));
+    return runPixels(session, inputName, outputName, pixels, [batch.length, 3, height, width], spec.normalize);
   }
 
   return {

@@ -105,7 +105,7 @@ export async function resolveModel(
   config: ModelConfig,
   options: { onProgress?: (progress: DownloadProgress) => void } = {},
 ): Promise<ModelSpec> {
-  const entry = findCatalogEntry(config.id, config.file) ?? findCatalogEntry(config.id);
+  const entry = findCatalogEntry(config.id, config.file, config.type) ?? findCatalogEntry(config.id, undefined, config.type);
   const dir = config.dir ?? (await locateCatalogModel(config, entry, options.onProgress));
 
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {

@@ -1,0 +1,101 @@
+import { type RgbImage, resizeLikePillow } from './resample.ts';
+
+/** The parts of a Hugging Face `preprocessor_config.json` (CLIP / ViT style) that shape pixels. */
+export interface ImagePreprocessor {
+  readonly doResize: boolean;
+  /** `{ shortestEdge }` keeps the aspect ratio; `{ height, width }` is exact. */
+  readonly size: { shortestEdge: number } | { height: number; width: number };
+  readonly resample: number;
+  readonly doCenterCrop: boolean;
+  readonly cropSize: { height: number; width: number };
+  readonly doRescale: boolean;
+  readonly rescaleFactor: number;
+  readonly doNormalize: boolean;
+  readonly mean: readonly [number, number, number];
+  readonly std: readonly [number, number, number];
+}
+
+type Json = Record<string, unknown>;
+
+function sizeOf(value: unknown, fallback: number): { height: number; width: number } | { shortestEdge: number } {
+  if (typeof value === 'number') return { shortestEdge: value };
+  const size = (value ?? {}) as Json;
+  if (typeof size.shortest_edge === 'number') return { shortestEdge: size.shortest_edge };
+  if (typeof size.height === 'number' && typeof size.width === 'number') return { height: size.height, width: size.width };
+  return { shortestEdge: fallback };
+}
+
+function cropOf(value: unknown, fallback: number): { height: number; width: number } {
+  if (typeof value === 'number') return { height: value, width: value };
+  const size = (value ?? {}) as Json;
+  return { height: Number(size.height ?? fallback), width: Number(size.width ?? fallback) };
+}
+
+/** Reads a preprocessor_config.json object, with the Hugging Face defaults for missing keys. */
+export function parsePreprocessorConfig(json: Json): ImagePreprocessor {
+  const size = sizeOf(json.size, 224);
+  const side = 'shortestEdge' in size ? size.shortestEdge : size.height;
+  const triple = (value: unknown, fallback: [number, number, number]): [number, number, number] =>
+    Array.isArray(value) && value.length === 3 ? (value.map(Number) as [number, number, number]) : typeof value === 'number' ? [value, value, value] : fallback;
+  return {
+    doResize: json.do_resize !== false,
+    size,
+    resample: typeof json.resample === 'number' ? json.resample : 3,
+    doCenterCrop: json.do_center_crop === true,
+    cropSize: cropOf(json.crop_size, side),
+    doRescale: json.do_rescale !== false,
+    rescaleFactor: typeof json.rescale_factor === 'number' ? json.rescale_factor : 1 / 255,
+    doNormalize: json.do_normalize !== false,
+    mean: triple(json.image_mean, [0.5, 0.5, 0.5]),
+    std: triple(json.image_std, [0.5, 0.5, 0.5]),
+  };
+}
+
+/** Output size of a shortest-edge resize, as transformers' `get_resize_output_image_size` computes it. */
+export function shortestEdgeSize(width: number, height: number, shortest: number): { width: number; height: number } {
+  if (width <= height) return { width: shortest, height: Math.trunc((shortest * height) / width) };
+  return { width: Math.trunc((shortest * width) / height), height: shortest };
+}
+
+function centerCrop(image: RgbImage, height: number, width: number): RgbImage {
+  if (image.width === width && image.height === height) return image;
+  // Pad with zeros where the image is smaller than the crop, as transformers does.
+  const top = Math.floor((image.height - height) / 2);
+  const left = Math.floor((image.width - width) / 2);
+  const out = new Uint8Array(width * height * image.channels);
+  for (let y = 0; y < height; y++) {
+    const sourceY = y + top;
+    if (sourceY < 0 || sourceY >= image.height) continue;
+    for (let x = 0; x < width; x++) {
+      const sourceX = x + left;
+      if (sourceX < 0 || sourceX >= image.width) continue;
+      for (let c = 0; c < image.channels; c++) out[(y * width + x) * image.channels + c] = image.data[(sourceY * image.width + sourceX) * image.channels + c];
+    }
+  }
+  return { data: out, width, height, channels: image.channels };
+}
+
+/**
+ * RGB pixels -> `pixel_values` for one image, channels first (`[3, H, W]`, float32): resize,
+ * centre crop, rescale, normalise, in the order Hugging Face image processors apply them.
+ * Writes into `out` at `offset` (so a batch is filled without copies) and returns [H, W].
+ */
+export function preprocessImage(image: RgbImage, config: ImagePreprocessor, out?: { data: Float32Array; offset: number }): { pixels: Float32Array; height: number; width: number } {
+  let current = image;
+  if (config.doResize) {
+    const target = 'shortestEdge' in config.size ? shortestEdgeSize(current.width, current.height, config.size.shortestEdge) : config.size;
+    current = resizeLikePillow(current, target.width, target.height, config.resample);
+  }
+  if (config.doCenterCrop) current = centerCrop(current, config.cropSize.height, config.cropSize.width);
+  const { width, height, data, channels } = current;
+  const plane = width * height;
+  const pixels = out?.data ?? new Float32Array(3 * plane);
+  const base = out?.offset ?? 0;
+  const scale = config.doRescale ? config.rescaleFactor : 1;
+  for (let c = 0; c < 3; c++) {
+    const mean = config.doNormalize ? config.mean[c] : 0;
+    const std = config.doNormalize ? config.std[c] : 1;
+    for (let i = 0; i < plane; i++) pixels[base + c * plane + i] = (data[i * channels + c] * scale - mean) / std;
+  }
+  return { pixels, height, width };
+}

@@ -1,0 +1,134 @@
+/** API Gateway / Function URL events, and the vectorizer CLI run as a user runs it. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Runtime } from '../../shared/runtime.ts';
+import { invoke, runtimeFor } from '../helpers/runtime.ts';
+import { REPO_DIR } from '../helpers/shared-dir.ts';
+import { tinyModel } from '../helpers/tiny.ts';
+
+interface HttpResult {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+function httpEvent(body: string, options: { base64?: boolean; method?: string } = {}) {
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    headers: { 'content-type': 'application/json' },
+    requestContext: { http: { method: options.method ?? 'POST', path: '/' } },
+    body: options.base64 ? Buffer.from(body).toString('base64') : body,
+    isBase64Encoded: Boolean(options.base64),
+  };
+}
+
+function runCli(args: string[], env: Record<string, string>, input?: string) {
+  return spawnSync(process.execPath, [join(REPO_DIR, 'bin', 'vectorizer.ts'), ...args], {
+    input,
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
+    encoding: 'utf8',
+  });
+}
+
+describe('HTTP events and the CLI', () => {
+  let model: Awaited<ReturnType<typeof tinyModel>>;
+  let runtime: Runtime;
+  let env: Record<string, string>;
+
+  before(async () => {
+    model = await tinyModel('text');
+    env = { MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, MAX_INPUT_BYTES: '2000' };
+    runtime = await runtimeFor(env);
+  });
+  after(async () => {
+    await runtime?.dispose();
+    await model?.cleanup();
+  });
+
+  test('a Function URL / API Gateway v2 event gets an HTTP answer with a JSON body', async () => {
+    const result = await invoke<HttpResult>(runtime, httpEvent('{"messages": ["a cat"]}'));
+    assert.equal(result.statusCode, 200);
+    assert.equal(result.headers['content-type'], 'application/json');
+    assert.equal(JSON.parse(result.body).count, 1);
+  });
+
+  test('base64-encoded bodies are decoded', async () => {
+    const result = await invoke<HttpResult>(runtime, httpEvent('{"messages": ["a cat", "the fox"]}', { base64: true }));
+    assert.equal(result.statusCode, 200);
+    assert.equal(JSON.parse(result.body).count, 2);
+  });
+
+  test('HTTP errors carry the status code and the error body', async () => {
+    const cases: [ReturnType<typeof httpEvent>, number, string][] = [
+      [httpEvent('{not json'), 400, 'INVALID_REQUEST'],
+      [httpEvent('{"images": [{"base64": "aGk="}]}'), 400, 'UNSUPPORTED_FOR_MODEL'],
+      [httpEvent(JSON.stringify({ messages: ['x'.repeat(3000)] })), 413, 'PAYLOAD_TOO_LARGE'],
+      [httpEvent('', { method: 'GET' }), 405, 'METHOD_NOT_ALLOWED'],
+    ];
+    for (const [event, status, code] of cases) {
+      const result = await invoke<HttpResult>(runtime, event);
+      assert.equal(result.statusCode, status, code);
+      const body = JSON.parse(result.body);
+      assert.equal(body.error.code, code);
+      assert.equal(body.error.status, status);
+    }
+  });
+
+  test('API Gateway v1 (REST) events work too', async () => {
+    const result = await invoke<HttpResult>(runtime, { httpMethod: 'POST', path: '/embed', requestContext: { stage: 'prod' }, body: '{"messages": ["a"]}', isBase64Encoded: false });
+    assert.equal(result.statusCode, 200);
+  });
+
+  test('vectorizer invoke --payload FILE prints the response; stdin works too', async () => {
+    const payload = join(model.dir, 'payload.json');
+    await writeFile(payload, JSON.stringify({ messages: ['a cat', 'the fox'] }));
+    const fromFile = runCli(['invoke', '--payload', payload], env);
+    assert.equal(fromFile.status, 0, fromFile.stderr);
+    const response = JSON.parse(fromFile.stdout);
+    assert.equal(response.count, 2);
+    const direct = await invoke<{ embeddings: number[][] }>(runtime, { messages: ['a cat', 'the fox'] });
+    assert.deepEqual(response.embeddings, direct.embeddings);
+    const fromStdin = runCli(['invoke', '--payload', '-'], env, '{"messages": ["a"]}');
+    assert.equal(fromStdin.status, 0, fromStdin.stderr);
+  });
+
+  test('vectorizer invoke exits non-zero with an error JSON on bad requests and bad configuration', () => {
+    const bad = runCli(['invoke', '--payload', '-'], env, '{"messages": []}');
+    assert.equal(bad.status, 1);
+    assert.equal(JSON.parse(bad.stdout).error.code, 'INVALID_REQUEST');
+    const notJson = runCli(['invoke', '--payload', '-'], env, 'nope');
+    assert.equal(notJson.status, 1);
+    assert.match(JSON.parse(notJson.stdout).error.message, /not valid JSON/);
+    const misconfigured = runCli(['invoke', '--payload', '-'], { ...env, MODEL_DIR: join(model.dir, 'missing') }, '{"messages": ["a"]}');
+    assert.equal(misconfigured.status, 1);
+    const body = JSON.parse(misconfigured.stdout);
+    assert.equal(body.error.code, 'CONFIGURATION_ERROR');
+    assert.match(body.error.message, /MODEL_DIR=.*missing.* does not exist/);
+    const usage = runCli(['invoke'], env);
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /--payload FILE/);
+  });
+
+  test('vectorizer list-models prints the catalog in each format and filters by category', () => {
+    const json = runCli(['list-models', '--format', 'json', '--category', 'rerank'], {});
+    assert.equal(json.status, 0, json.stderr);
+    const entries = JSON.parse(json.stdout) as { type: string; id: string }[];
+    assert.ok(entries.length >= 4);
+    assert.ok(entries.every((entry) => entry.type === 'rerank'));
+    const markdown = runCli(['list-models', '--format', 'markdown'], {});
+    assert.equal(markdown.status, 0);
+    assert.match(markdown.stdout, /\| Model ID \|/);
+    assert.match(markdown.stdout, /Xenova\/bge-small-en-v1\.5/);
+    const table = runCli(['list-models'], {});
+    assert.equal(table.status, 0);
+    assert.match(table.stdout, /Qdrant\/clip-ViT-B-32-vision/);
+    const bad = runCli(['list-models', '--format', 'yaml'], {});
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /table, markdown, json/);
+  });
+});

@@ -1,0 +1,129 @@
+/** The invoke path for a text model: every text request field and error, S3 on the emulator. */
+import assert from 'node:assert/strict';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { after, before, describe, test } from 'node:test';
+import type { Runtime } from '../../shared/runtime.ts';
+import { type Emulator, startEmulator } from '../helpers/emulator.ts';
+import { invoke, runtimeFor } from '../helpers/runtime.ts';
+import { rejectsWithCode, tinyModel } from '../helpers/tiny.ts';
+
+interface Dense {
+  embeddings: number[][];
+  dimension: number;
+  model_type: string;
+  model_id: string;
+  count: number;
+  usage: { tokens: number };
+  truncated?: number[];
+  s3_location?: string;
+}
+
+const norm = (vector: number[]) => Math.sqrt(vector.reduce((sum, x) => sum + x * x, 0));
+
+describe('invoke: text model', () => {
+  let emulator: Emulator;
+  let model: Awaited<ReturnType<typeof tinyModel>>;
+  let runtime: Runtime;
+  let bucket: string;
+
+  before(async () => {
+    emulator = await startEmulator();
+    bucket = await emulator.bucket('text');
+    model = await tinyModel('text', { maxTokens: 16 });
+    // An e5 id from the catalog, so the query/passage prefixes apply; files from the tiny folder.
+    runtime = await runtimeFor({ MODEL_ID: 'intfloat/multilingual-e5-small', MODEL_DIR: model.dir, MODEL_FILE: 'onnx/model.onnx', MAX_INPUTS: '8', OUTPUT_BUCKETS: `${bucket},other-${bucket}` }, { s3: emulator.s3 });
+  });
+  after(async () => {
+    await runtime?.dispose();
+    await emulator?.stop();
+    await model?.cleanup();
+  });
+
+  test('messages: one normalised vector per text, usage and the seed response fields', async () => {
+    const response = await invoke<Dense>(runtime, { messages: ['a cat sits on the mat', 'the quick brown fox'] });
+    assert.equal(response.model_type, 'text');
+    assert.equal(response.model_id, 'intfloat/multilingual-e5-small');
+    assert.equal(response.count, 2);
+    assert.equal(response.embeddings.length, 2);
+    assert.equal(response.dimension, response.embeddings[0].length);
+    for (const vector of response.embeddings) assert.ok(Math.abs(norm(vector) - 1) < 1e-5);
+    assert.notDeepEqual(response.embeddings[0], response.embeddings[1]);
+    assert.ok(response.usage.tokens >= 2 * 3);
+    assert.equal(response.truncated, undefined);
+  });
+
+  test('batching never changes a vector and restores the caller order', async () => {
+    const texts = ['the quick brown fox', 'a', 'what is machine learning', 'paris is the capital of france', 'a cat sits on the mat', 'the mat'];
+    const together = await invoke<Dense>(runtime, { messages: texts });
+    for (const [index, text] of texts.entries()) {
+      const alone = await invoke<Dense>(runtime, { messages: [text] });
+      for (let i = 0; i < alone.embeddings[0].length; i++) assert.ok(Math.abs(alone.embeddings[0][i] - together.embeddings[index][i]) < 1e-5, `text ${index} dim ${i}`);
+    }
+  });
+
+  test('long inputs are truncated at the model limit and reported; truncate:false refuses them', async () => {
+    const long = Array.from({ length: 40 }, () => 'cat').join(' ');
+    const response = await invoke<Dense>(runtime, { messages: ['a cat', long] });
+    assert.deepEqual(response.truncated, [1]);
+    assert.equal(response.usage.tokens, 4 + 16);
+    const error = await rejectsWithCode(invoke(runtime, { messages: ['a cat', long], truncate: false }), 'INPUT_TOO_LONG');
+    assert.equal(error.statusCode, 400);
+    assert.match(error.message, /Input 1 has 42 tokens; this model accepts at most 16/);
+  });
+
+  test('input_type applies the model prefixes', async () => {
+    const [asQuery, prefixed, plain] = await Promise.all([
+      invoke<Dense>(runtime, { messages: ['the fox'], input_type: 'query' }),
+      invoke<Dense>(runtime, { messages: ['query: the fox'] }),
+      invoke<Dense>(runtime, { messages: ['the fox'] }),
+    ]);
+    assert.deepEqual(asQuery.embeddings, prefixed.embeddings);
+    assert.notDeepEqual(asQuery.embeddings, plain.embeddings);
+  });
+
+  test('s3_file: a JSON array is many texts, other content one text, both path forms', async () => {
+    await emulator.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/many.json', Body: JSON.stringify(['a cat', 'the fox', 'the mat']) }));
+    await emulator.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/one.txt', Body: 'a cat sits on the mat' }));
+    const many = await invoke<Dense>(runtime, { s3_file: `${bucket}/in/many.json` });
+    assert.equal(many.count, 3);
+    const direct = await invoke<Dense>(runtime, { messages: ['a cat', 'the fox', 'the mat'] });
+    assert.deepEqual(many.embeddings, direct.embeddings);
+    const one = await invoke<Dense>(runtime, { s3_file: `s3://${bucket}/in/one.txt` });
+    assert.equal(one.count, 1);
+  });
+
+  test('s3_file errors: missing object (404), non-UTF-8 (400), bad path (400)', async () => {
+    await emulator.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/latin1.txt', Body: Buffer.from([0x63, 0x61, 0x66, 0xe9]) }));
+    const missing = await rejectsWithCode(invoke(runtime, { s3_file: `${bucket}/in/nope.txt` }), 'S3_OBJECT_NOT_FOUND');
+    assert.equal(missing.statusCode, 404);
+    assert.match(missing.message, /nope\.txt does not exist/);
+    await rejectsWithCode(invoke(runtime, { s3_file: `${bucket}/in/latin1.txt` }), 'INVALID_INPUT_DATA');
+    await rejectsWithCode(invoke(runtime, { s3_file: 'no-key' }), 'INVALID_REQUEST');
+    await rejectsWithCode(invoke(runtime, { s3_file: `missing-bucket-${bucket}/k.txt` }), 'S3_OBJECT_NOT_FOUND');
+  });
+
+  test('save_to_s3 writes the response and returns s3_location; other buckets are refused', async () => {
+    const response = await invoke<Dense>(runtime, { messages: ['a cat'], save_to_s3: { bucket, key: 'out/result.json' } });
+    assert.equal(response.s3_location, `s3://${bucket}/out/result.json`);
+    const stored = JSON.parse(await (await emulator.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'out/result.json' }))).Body!.transformToString());
+    assert.deepEqual(stored.embeddings, response.embeddings);
+    const refused = await rejectsWithCode(invoke(runtime, { messages: ['a cat'], save_to_s3: { bucket: 'elsewhere', key: 'x.json' } }), 'S3_ACCESS_DENIED');
+    assert.match(refused.message, /not an allowed output bucket/);
+  });
+
+  test('wrong shapes and fields for another model type get 400s that say what to send', async () => {
+    const images = await rejectsWithCode(invoke(runtime, { images: [{ base64: 'aGk=' }] }), 'UNSUPPORTED_FOR_MODEL');
+    assert.match(images.message, /text model .* does not take images/);
+    await rejectsWithCode(invoke(runtime, { query: 'q', documents: ['d'] }), 'UNSUPPORTED_FOR_MODEL');
+    await rejectsWithCode(invoke(runtime, {}), 'UNSUPPORTED_FOR_MODEL');
+    await rejectsWithCode(invoke(runtime, { messages: ['a'], s3_file: `${bucket}/in/one.txt` }), 'UNSUPPORTED_FOR_MODEL');
+    await rejectsWithCode(invoke(runtime, { messages: [] }), 'INVALID_REQUEST');
+    await rejectsWithCode(invoke(runtime, { messages: 'a cat' }), 'INVALID_REQUEST');
+    await rejectsWithCode(invoke(runtime, ['a cat']), 'INVALID_REQUEST');
+  });
+
+  test('more inputs than MAX_INPUTS is 413', async () => {
+    const error = await rejectsWithCode(invoke(runtime, { messages: Array.from({ length: 9 }, () => 'a') }), 'PAYLOAD_TOO_LARGE');
+    assert.equal(error.statusCode, 413);
+  });
+});
