@@ -174,7 +174,10 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
     s3: {
       endpoint: readString(env, 'AWS_ENDPOINT_URL_S3') ?? readString(env, 'AWS_ENDPOINT_URL'),
       allowedOutputBuckets: outputBuckets
-        ? outputBuckets.split(',').map((bucket) => bucket.trim()).filter(Boolean)
+        ? outputBuckets
+            .split(',')
+            .map((bucket) => bucket.trim())
+            .filter(Boolean)
         : [],
       forcePathStyle: readBoolean(env, 'S3_FORCE_PATH_STYLE', Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3)),
       region: readString(env, 'AWS_REGION') ?? readString(env, 'AWS_DEFAULT_REGION'),

@@ -9,12 +9,7 @@ export class VectorizerError extends Error {
   /** Extra, serialisable facts for the caller (e.g. the allowed values). */
   readonly details?: Record<string, unknown>;
 
-  constructor(
-    code: string,
-    statusCode: number,
-    message: string,
-    options?: { cause?: unknown; details?: Record<string, unknown> },
-  ) {
+  constructor(code: string, statusCode: number, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(message, { cause: options?.cause });
     this.name = new.target.name;
     this.code = code;

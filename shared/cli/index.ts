@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { runInvoke } from './invoke.ts';
+import type { CliIo } from './io.ts';
 import { runListModels } from './list-models.ts';
 import { runStart } from './start.ts';
-import type { CliIo } from './io.ts';
 
 const USAGE = `Usage: vectorizer <command> [options]
 
@@ -35,7 +35,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
   const command = COMMANDS[name];
   if (!command) {
-    io.stderr.write(`vectorizer: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(COMMANDS).join(', ')}.\n\n${USAGE}`);
+    io.stderr.write(
+      `vectorizer: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(COMMANDS).join(', ')}.\n\n${USAGE}`,
+    );
     return 2;
   }
   return command(rest, io);

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
-import type { DownloadProgress } from '../models/download.ts';
+import { toVectorizerError } from '../errors.ts';
 import { loadResources } from '../local/resources.ts';
 import { startLocalStack } from '../local/stack.ts';
-import { toVectorizerError } from '../errors.ts';
+import type { DownloadProgress } from '../models/download.ts';
 import { parseOptions } from './index.ts';
 import type { CliIo } from './io.ts';
 
@@ -76,7 +76,9 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
     return 0;
   } catch (error) {
     const failure = toVectorizerError(error);
-    io.stderr.write(`vectorizer start: ${failure.code === 'INTERNAL_ERROR' ? String((failure.cause as Error)?.message ?? failure.message) : failure.message}\n`);
+    io.stderr.write(
+      `vectorizer start: ${failure.code === 'INTERNAL_ERROR' ? String((failure.cause as Error)?.message ?? failure.message) : failure.message}\n`,
+    );
     return 1;
   }
 }

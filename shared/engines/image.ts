@@ -44,7 +44,14 @@ async function loadPreprocessor(dir: string): Promise<ImagePreprocessor> {
   }
 }
 
-async function runPixels(session: Session, inputName: string, outputName: string, pixels: Float32Array, dims: number[], normalize: boolean): Promise<Float32Array[]> {
+async function runPixels(
+  session: Session,
+  inputName: string,
+  outputName: string,
+  pixels: Float32Array,
+  dims: number[],
+  normalize: boolean,
+): Promise<Float32Array[]> {
   const outputs = await session.run({ [inputName]: new OrtTensor('float32', pixels, dims) }, [outputName]);
   const output = outputs[outputName];
   const data = output.data as Float32Array;
@@ -61,7 +68,10 @@ async function runPixels(session: Session, inputName: string, outputName: string
 export async function createImageEngine(options: EngineOptions): Promise<ImageEngine> {
   const { spec, limits } = options;
   const modelPath = join(spec.dir, spec.file);
-  const [preprocessor, session] = await Promise.all([loadPreprocessor(spec.dir), createSession(modelPath, { intraOpThreads: options.intraOpThreads })]);
+  const [preprocessor, session] = await Promise.all([
+    loadPreprocessor(spec.dir),
+    createSession(modelPath, { intraOpThreads: options.intraOpThreads }),
+  ]);
   const outputName = requireOutput(session, spec.outputName, modelPath);
   const inputName = session.inputNames.includes('pixel_values') ? 'pixel_values' : session.inputNames[0];
 
@@ -73,12 +83,13 @@ export async function createImageEngine(options: EngineOptions): Promise<ImageEn
     if (processed.some((item) => item.height !== height || item.width !== width)) {
       // Without a centre crop, sizes follow each image's aspect ratio: run those one by one.
       const vectors: Float32Array[] = [];
-      for (const item of processed) vectors.push(...(await runPixels(session, inputName, outputName, item.pixels, [1, 3, item.height, item.width], spec.normalize)));
+      for (const item of processed)
+        vectors.push(...(await runPixels(session, inputName, outputName, item.pixels, [1, 3, item.height, item.width], spec.normalize)));
       return vectors;
     }
     const size = 3 * height * width;
     const pixels = new Float32Array(batch.length * size);
-    processed.forEach((item, row) => pixels.set(item.pixels, row * size));
+    for (const [row, item] of processed.entries()) pixels.set(item.pixels, row * size);
     return runPixels(session, inputName, outputName, pixels, [batch.length, 3, height, width], spec.normalize);
   }
 
@@ -87,7 +98,12 @@ export async function createImageEngine(options: EngineOptions): Promise<ImageEn
     spec,
     async embed(images: readonly Uint8Array[]) {
       const items = images.map((bytes, index) => ({ bytes, index }));
-      const embeddings = await runInBatches(items, () => 1, { maxTokens: limits.maxBatchImages, maxItems: limits.maxBatchImages }, runBatch);
+      const embeddings = await runInBatches(
+        items,
+        () => 1,
+        { maxTokens: limits.maxBatchImages, maxItems: limits.maxBatchImages },
+        runBatch,
+      );
       return { embeddings };
     },
     dispose: () => session.release(),

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { MAX_ROWS_PER_RUN, runInBatches } from './run-batches.ts';
 import { createSession } from './session.ts';
-import { usageOf } from './text.ts';
 import { requireOutput } from './session-io.ts';
+import { usageOf } from './text.ts';
 import { type Encoding, feedsFor, TextTokenizer, toBatchTensors } from './tokenizer.ts';
 import type { EngineOptions, RerankEngine, TextOptions } from './types.ts';
 

@@ -13,11 +13,7 @@ export function applyPrefix(texts: readonly string[], prefix: string | undefined
 }
 
 /** Encodes every text (truncating or rejecting per options) and totals the usage. */
-export function encodeAll(
-  tokenizer: TextTokenizer,
-  texts: readonly string[],
-  truncate: boolean,
-): { encodings: Encoding[] } & TextUsage {
+export function encodeAll(tokenizer: TextTokenizer, texts: readonly string[], truncate: boolean): { encodings: Encoding[] } & TextUsage {
   return usageOf(texts.map((text, index) => tokenizer.encode(text, truncate, index)));
 }
 

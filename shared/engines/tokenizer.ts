@@ -1,5 +1,5 @@
-import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { Tokenizer } from '@huggingface/tokenizers';
+import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { InputTooLongError } from '../errors.ts';
 import { int64Tensor, type Tensor } from './session.ts';
 

@@ -1,5 +1,5 @@
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 export interface EventSourceOptions {
@@ -106,7 +106,9 @@ export function startEventSourceMapping(options: EventSourceOptions): { stop(): 
         continue;
       }
       if (failedIds.size > 0) options.logger.warn('batch item failures', { failed: [...failedIds] });
-      await deleteSucceeded(messages, failedIds).catch((error: unknown) => options.logger.error('delete failed', { error: error as Error }));
+      await deleteSucceeded(messages, failedIds).catch((error: unknown) =>
+        options.logger.error('delete failed', { error: error as Error }),
+      );
     }
   })();
 

@@ -43,20 +43,40 @@ export async function startInvokeServer(options: {
 }): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
   const server = createServer(async (request, response) => {
     const match = INVOKE_PATH.exec(request.url?.split('?')[0] ?? '');
-    if (!match) return send(response, 404, { Type: 'User', message: `Unknown path ${request.url}; use POST /2015-03-31/functions/function/invocations.` });
+    if (!match)
+      return send(response, 404, {
+        Type: 'User',
+        message: `Unknown path ${request.url}; use POST /2015-03-31/functions/function/invocations.`,
+      });
     if (request.method !== 'POST') return send(response, 405, { Type: 'User', message: 'Use POST.' });
     const name = decodeURIComponent(match[1]);
     const fn = options.functions[name];
     if (!fn) {
-      return send(response, 404, { Type: 'User', message: `Function not found: ${name}. Known: ${Object.keys(options.functions).join(', ')}.` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+      return send(
+        response,
+        404,
+        { Type: 'User', message: `Function not found: ${name}. Known: ${Object.keys(options.functions).join(', ')}.` },
+        { 'x-amzn-errortype': 'ResourceNotFoundException' },
+      );
     }
     const body = await readBody(request);
-    if (!body) return send(response, 413, { Type: 'User', message: `Request payload exceeds ${MAX_PAYLOAD_BYTES} bytes.` }, { 'x-amzn-errortype': 'RequestTooLargeException' });
+    if (!body)
+      return send(
+        response,
+        413,
+        { Type: 'User', message: `Request payload exceeds ${MAX_PAYLOAD_BYTES} bytes.` },
+        { 'x-amzn-errortype': 'RequestTooLargeException' },
+      );
     let event: unknown;
     try {
       event = body.length ? JSON.parse(body.toString('utf8')) : {};
     } catch {
-      return send(response, 400, { Type: 'User', message: 'Could not parse request body into json.' }, { 'x-amzn-errortype': 'InvalidRequestContentException' });
+      return send(
+        response,
+        400,
+        { Type: 'User', message: 'Could not parse request body into json.' },
+        { 'x-amzn-errortype': 'InvalidRequestContentException' },
+      );
     }
     try {
       const result = await fn(event, { functionName: name, awsRequestId: crypto.randomUUID(), getRemainingTimeInMillis: () => 900_000 });

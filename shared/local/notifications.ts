@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import { headObject } from '../storage/s3.ts';
 import { matchesRule, type NotificationRule } from './resources.ts';
 
@@ -15,7 +15,15 @@ export function encodeS3EventKey(key: string): string {
 }
 
 /** A real S3 ObjectCreated:Put event notification body, as S3 sends it to SQS. */
-export function s3EventNotification(input: { bucket: string; key: string; size: number; etag?: string; region: string; configurationId: string; now: Date }) {
+export function s3EventNotification(input: {
+  bucket: string;
+  key: string;
+  size: number;
+  etag?: string;
+  region: string;
+  configurationId: string;
+  now: Date;
+}) {
   return {
     Records: [
       {
@@ -68,7 +76,15 @@ export function startNotificationBridge(options: {
       void (async () => {
         const head = await headObject(options.s3, { bucket, key });
         if (!head) return; // deleted again before the notification went out
-        const body = s3EventNotification({ bucket, key, size: head.size, etag: head.etag, region: options.region, configurationId: `vectorizer-${rule.queue}`, now: new Date() });
+        const body = s3EventNotification({
+          bucket,
+          key,
+          size: head.size,
+          etag: head.etag,
+          region: options.region,
+          configurationId: `vectorizer-${rule.queue}`,
+          now: new Date(),
+        });
         await options.sqs.send(new SendMessageCommand({ QueueUrl: options.queueUrls[rule.queue], MessageBody: JSON.stringify(body) }));
         sent++;
       })().catch((error: unknown) => options.logger.error('notification not sent', { bucket, key, error: error as Error }));

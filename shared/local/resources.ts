@@ -41,7 +41,9 @@ export async function loadResources(path: string): Promise<Resources> {
   }
   const result = resourcesSchema.safeParse(parsed);
   if (!result.success) {
-    throw new ConfigurationError(`${path} is not a valid resources file: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`);
+    throw new ConfigurationError(
+      `${path} is not a valid resources file: ${result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`,
+    );
   }
   return result.data;
 }

@@ -1,6 +1,6 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
-import { loadConfig, type Env } from '../config.ts';
+import { type Env, loadConfig } from '../config.ts';
 import { createInvokeHandler, createWorkerHandler } from '../handlers.ts';
 import { logger } from '../logger.ts';
 import type { DownloadProgress } from '../models/download.ts';
@@ -39,7 +39,12 @@ const REGION = 'us-east-1';
  * Invoke API. Model and configuration come from the same environment variables as on Lambda.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const emulator = await startFauxqs({ port: options.awsPort, host: '127.0.0.1', logger: false, messageSpies: { bufferSize: 1000 } } as Parameters<typeof startFauxqs>[0]);
+  const emulator = await startFauxqs({
+    port: options.awsPort,
+    host: '127.0.0.1',
+    logger: false,
+    messageSpies: { bufferSize: 1000 },
+  } as Parameters<typeof startFauxqs>[0]);
   const awsEndpoint = `http://127.0.0.1:${emulator.port}`;
   const stops: (() => Promise<void>)[] = [() => emulator.stop()];
   try {
@@ -52,7 +57,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       const attributes: Record<string, string> = {};
       if (queue.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(queue.visibilityTimeoutSeconds);
       if (queue.deadLetterQueue) {
-        attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: queueArns[queue.deadLetterQueue], maxReceiveCount: String(queue.maxReceiveCount ?? 3) });
+        attributes.RedrivePolicy = JSON.stringify({
+          deadLetterTargetArn: queueArns[queue.deadLetterQueue],
+          maxReceiveCount: String(queue.maxReceiveCount ?? 3),
+        });
       }
       const created = emulator.createQueue(queue.name, { attributes });
       queueUrls[queue.name] = created.queueUrl;
@@ -69,7 +77,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const config = loadConfig(env, { modelId: 'Xenova/bge-small-en-v1.5' });
     const s3 = createS3Client(config.s3);
-    const sqs = new SQSClient({ endpoint: awsEndpoint, region: config.s3.region ?? REGION, ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}) });
+    const sqs = new SQSClient({
+      endpoint: awsEndpoint,
+      region: config.s3.region ?? REGION,
+      ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}),
+    });
     const runtime = await createRuntime(config, { s3, onProgress: options.onProgress });
     stops.unshift(() => runtime.dispose());
 
@@ -102,7 +114,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const invoke = createInvokeHandler(runtime);
     const invokeServer = await startInvokeServer({
       port: options.invokePort,
-      functions: { function: (event, context) => invoke(event, context as never), worker: (event, context) => worker(event as never, context as never) },
+      functions: {
+        function: (event, context) => invoke(event, context as never),
+        worker: (event, context) => worker(event as never, context as never),
+      },
       logger,
     });
     stops.unshift(() => invokeServer.stop());

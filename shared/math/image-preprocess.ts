@@ -36,7 +36,11 @@ export function parsePreprocessorConfig(json: Json): ImagePreprocessor {
   const size = sizeOf(json.size, 224);
   const side = 'shortestEdge' in size ? size.shortestEdge : size.height;
   const triple = (value: unknown, fallback: [number, number, number]): [number, number, number] =>
-    Array.isArray(value) && value.length === 3 ? (value.map(Number) as [number, number, number]) : typeof value === 'number' ? [value, value, value] : fallback;
+    Array.isArray(value) && value.length === 3
+      ? (value.map(Number) as [number, number, number])
+      : typeof value === 'number'
+        ? [value, value, value]
+        : fallback;
   return {
     doResize: json.do_resize !== false,
     size,
@@ -69,7 +73,8 @@ function centerCrop(image: RgbImage, height: number, width: number): RgbImage {
     for (let x = 0; x < width; x++) {
       const sourceX = x + left;
       if (sourceX < 0 || sourceX >= image.width) continue;
-      for (let c = 0; c < image.channels; c++) out[(y * width + x) * image.channels + c] = image.data[(sourceY * image.width + sourceX) * image.channels + c];
+      for (let c = 0; c < image.channels; c++)
+        out[(y * width + x) * image.channels + c] = image.data[(sourceY * image.width + sourceX) * image.channels + c];
     }
   }
   return { data: out, width, height, channels: image.channels };
@@ -80,7 +85,11 @@ function centerCrop(image: RgbImage, height: number, width: number): RgbImage {
  * centre crop, rescale, normalise, in the order Hugging Face image processors apply them.
  * Writes into `out` at `offset` (so a batch is filled without copies) and returns [H, W].
  */
-export function preprocessImage(image: RgbImage, config: ImagePreprocessor, out?: { data: Float32Array; offset: number }): { pixels: Float32Array; height: number; width: number } {
+export function preprocessImage(
+  image: RgbImage,
+  config: ImagePreprocessor,
+  out?: { data: Float32Array; offset: number },
+): { pixels: Float32Array; height: number; width: number } {
   let current = image;
   if (config.doResize) {
     const target = 'shortestEdge' in config.size ? shortestEdgeSize(current.width, current.height, config.size.shortestEdge) : config.size;

@@ -64,7 +64,7 @@ function precompute(inSize: number, outSize: number, filter: { support: number; 
 function clip8(sum: number): number {
   if (sum <= 0) return 0;
   const value = Math.floor(sum / ONE);
-  return value > 255 ? 255 : value;
+  return Math.min(value, 255);
 }
 
 /** An interleaved 8-bit image. */

@@ -37,7 +37,12 @@ const FAMILY = {
   jinaCode: { pooling: 'mean', maxTokens: 8192 },
   bgeM3: { pooling: 'cls', maxTokens: 8192 },
   // EmbeddingGemma's ONNX export ends in the pooling and dense layers: it outputs the vector.
-  gemma: { pooling: 'none', maxTokens: 2048, outputName: 'sentence_embedding', prefixes: { query: 'task: search result | query: ', passage: 'title: none | text: ' } },
+  gemma: {
+    pooling: 'none',
+    maxTokens: 2048,
+    outputName: 'sentence_embedding',
+    prefixes: { query: 'task: search result | query: ', passage: 'title: none | text: ' },
+  },
   clipText: { pooling: 'none', maxTokens: 77, outputName: 'text_embeds' },
 } as const satisfies Record<string, Runtime>;
 
@@ -79,15 +84,35 @@ const ROWS = [
   text('Xenova/all-MiniLM-L12-v2', 384, 'Quantized Sentence Transformer model, MiniLM-L12-v2', ONNX_Q, FAMILY.sentenceTransformers),
   text('snowflake/snowflake-arctic-embed-xs', 384, 'Snowflake Arctic embed model, xs', ONNX, FAMILY.arctic),
   text('Xenova/bge-small-zh-v1.5', 512, 'v1.5 release of the small Chinese model', ONNX, FAMILY.bgeChinese),
-  text('Qdrant/bge-small-en-v1.5-onnx-Q', 384, 'Quantized v1.5 release of the fast and default English model', OPTIMIZED, FAMILY.bgeEnglish),
+  text(
+    'Qdrant/bge-small-en-v1.5-onnx-Q',
+    384,
+    'Quantized v1.5 release of the fast and default English model',
+    OPTIMIZED,
+    FAMILY.bgeEnglish,
+  ),
   text('snowflake/snowflake-arctic-embed-s', 384, 'Quantized Snowflake Arctic embed model, small', ONNX_Q, FAMILY.arctic),
   text('snowflake/snowflake-arctic-embed-m-long', 768, 'Snowflake Arctic embed model, medium with 2048 context', ONNX, FAMILY.arcticLong),
   text('Xenova/bge-base-en-v1.5', 768, 'v1.5 release of the base English model', ONNX, FAMILY.bgeEnglish),
-  text('snowflake/snowflake-arctic-embed-m-long', 768, 'Quantized Snowflake Arctic embed model, medium with 2048 context', ONNX_Q, FAMILY.arcticLong),
-  text('Xenova/paraphrase-multilingual-mpnet-base-v2', 768, 'Sentence-transformers model for tasks like clustering or semantic search', ONNX, FAMILY.sentenceTransformers),
+  text(
+    'snowflake/snowflake-arctic-embed-m-long',
+    768,
+    'Quantized Snowflake Arctic embed model, medium with 2048 context',
+    ONNX_Q,
+    FAMILY.arcticLong,
+  ),
+  text(
+    'Xenova/paraphrase-multilingual-mpnet-base-v2',
+    768,
+    'Sentence-transformers model for tasks like clustering or semantic search',
+    ONNX,
+    FAMILY.sentenceTransformers,
+  ),
   text('Xenova/bge-large-zh-v1.5', 1024, 'v1.5 release of the large Chinese model', ONNX, FAMILY.bgeChinese),
   text('lightonai/modernbert-embed-large', 1024, 'Large model of ModernBert Text Embeddings', ONNX, FAMILY.modernbert),
-  text('Qdrant/multilingual-e5-large-onnx', 1024, 'Large model of multilingual E5 Text Embeddings', 'model.onnx', FAMILY.e5, ['model.onnx_data']),
+  text('Qdrant/multilingual-e5-large-onnx', 1024, 'Large model of multilingual E5 Text Embeddings', 'model.onnx', FAMILY.e5, [
+    'model.onnx_data',
+  ]),
   text('Xenova/bge-large-en-v1.5', 1024, 'v1.5 release of the large English model', ONNX, FAMILY.bgeEnglish),
   text('intfloat/multilingual-e5-small', 384, 'Small model of multilingual E5 Text Embeddings', ONNX, FAMILY.e5),
   text('Snowflake/snowflake-arctic-embed-m', 768, 'Snowflake Arctic embed model, medium', ONNX, FAMILY.arctic),
@@ -108,11 +133,15 @@ const ROWS = [
   text('Qdrant/paraphrase-multilingual-MiniLM-L12-v2-onnx-Q', 384, 'Quantized Multi-lingual model', OPTIMIZED, FAMILY.sentenceTransformers),
   text('Alibaba-NLP/gte-base-en-v1.5', 768, 'Quantized Large multilingual embedding model from Alibaba', ONNX_Q, FAMILY.gte),
   text('Xenova/all-MiniLM-L12-v2', 384, 'Sentence Transformer model, MiniLM-L12-v2', ONNX, FAMILY.sentenceTransformers),
-  text('BAAI/bge-m3', 1024, 'Multilingual M3 model with 8192 context length, supports 100+ languages', ONNX, FAMILY.bgeM3, ['onnx/model.onnx_data']),
+  text('BAAI/bge-m3', 1024, 'Multilingual M3 model with 8192 context length, supports 100+ languages', ONNX, FAMILY.bgeM3, [
+    'onnx/model.onnx_data',
+  ]),
   text('nomic-ai/nomic-embed-text-v1.5', 768, 'v1.5 release of the 8192 context length english model', ONNX, FAMILY.nomic),
   text('nomic-ai/nomic-embed-text-v1.5', 768, 'Quantized v1.5 release of the 8192 context length english model', ONNX_Q, FAMILY.nomic),
   text('mixedbread-ai/mxbai-embed-large-v1', 1024, 'Large English embedding model from MixedBreed.ai', ONNX, FAMILY.mxbai),
-  text('onnx-community/embeddinggemma-300m-ONNX', 768, 'EmbeddingGemma is a 300M parameter from Google', ONNX, FAMILY.gemma, ['onnx/model.onnx_data']),
+  text('onnx-community/embeddinggemma-300m-ONNX', 768, 'EmbeddingGemma is a 300M parameter from Google', ONNX, FAMILY.gemma, [
+    'onnx/model.onnx_data',
+  ]),
   text('snowflake/snowflake-arctic-embed-xs', 384, 'Quantized Snowflake Arctic embed model, xs', ONNX_Q, FAMILY.arctic),
   text('mixedbread-ai/mxbai-embed-large-v1', 1024, 'Quantized Large English embedding model from MixedBreed.ai', ONNX_Q, FAMILY.mxbai),
   text('Snowflake/snowflake-arctic-embed-m', 768, 'Quantized Snowflake Arctic embed model, medium', ONNX_Q, FAMILY.arctic),
@@ -123,23 +152,90 @@ const ROWS = [
   text('Xenova/all-MiniLM-L6-v2', 384, 'Sentence Transformer model, MiniLM-L6-v2 (fp32 file)', ONNX, FAMILY.sentenceTransformers),
 
   // Image models ("Additional Supported Models").
-  row('image', { id: 'Qdrant/clip-ViT-B-32-vision', dimension: 512, description: 'CLIP vision encoder based on ViT-B/32', file: 'model.onnx', runtime: { pooling: 'none', maxTokens: 0, outputName: 'image_embeds' } }),
+  row('image', {
+    id: 'Qdrant/clip-ViT-B-32-vision',
+    dimension: 512,
+    description: 'CLIP vision encoder based on ViT-B/32',
+    file: 'model.onnx',
+    runtime: { pooling: 'none', maxTokens: 0, outputName: 'image_embeds' },
+  }),
   // unverified: fastembed reads the first output of these exports; the name is taken from the export.
-  row('image', { id: 'Qdrant/resnet50-onnx', dimension: 2048, description: 'ResNet-50 from `Deep Residual Learning for Image Recognition <https://arxiv.org/abs/1512.03385>`__.', file: 'model.onnx', runtime: { pooling: 'none', maxTokens: 0, outputName: 'image_embeds' } }),
-  row('image', { id: 'Qdrant/Unicom-ViT-B-16', dimension: 768, description: 'Unicom Unicom-ViT-B-16 from open-metric-learning', file: 'model.onnx', runtime: { pooling: 'none', maxTokens: 0, outputName: 'image_embeds' } }),
-  row('image', { id: 'Qdrant/Unicom-ViT-B-32', dimension: 512, description: 'Unicom Unicom-ViT-B-32 from open-metric-learning', file: 'model.onnx', runtime: { pooling: 'none', maxTokens: 0, outputName: 'image_embeds' } }),
-  row('image', { id: 'nomic-ai/nomic-embed-vision-v1.5', dimension: 768, description: 'Nomic NomicEmbedVisionV15', file: ONNX, runtime: { pooling: 'cls', maxTokens: 0, outputName: 'last_hidden_state' } }),
+  row('image', {
+    id: 'Qdrant/resnet50-onnx',
+    dimension: 2048,
+    description: 'ResNet-50 from `Deep Residual Learning for Image Recognition <https://arxiv.org/abs/1512.03385>`__.',
+    file: 'model.onnx',
+    runtime: { pooling: 'none', maxTokens: 0, outputName: 'image_embeds' },
+  }),
+  row('image', {
+    id: 'Qdrant/Unicom-ViT-B-16',
+    dimension: 768,
+    description: 'Unicom Unicom-ViT-B-16 from open-metric-learning',
+    file: 'model.onnx',
+    runtime: { pooling: 'none', maxTokens: 0, outputName: 'image_embeds' },
+  }),
+  row('image', {
+    id: 'Qdrant/Unicom-ViT-B-32',
+    dimension: 512,
+    description: 'Unicom Unicom-ViT-B-32 from open-metric-learning',
+    file: 'model.onnx',
+    runtime: { pooling: 'none', maxTokens: 0, outputName: 'image_embeds' },
+  }),
+  row('image', {
+    id: 'nomic-ai/nomic-embed-vision-v1.5',
+    dimension: 768,
+    description: 'Nomic NomicEmbedVisionV15',
+    file: ONNX,
+    runtime: { pooling: 'cls', maxTokens: 0, outputName: 'last_hidden_state' },
+  }),
 
   // Sparse models.
-  row('sparse', { id: 'Qdrant/Splade_PP_en_v1', dimension: null, description: 'Splade sparse vector model for commercial use, v1', file: 'model.onnx', runtime: { pooling: 'none', maxTokens: 512 } }),
+  row('sparse', {
+    id: 'Qdrant/Splade_PP_en_v1',
+    dimension: null,
+    description: 'Splade sparse vector model for commercial use, v1',
+    file: 'model.onnx',
+    runtime: { pooling: 'none', maxTokens: 512 },
+  }),
   // unverified: BGE-M3's sparse head is not part of its ONNX export; served through the MLM-style logits path.
-  row('sparse', { id: 'BAAI/bge-m3', dimension: null, description: 'BGE-M3 sparse embedding model with 8192 context, supports 100+ languages', file: ONNX, runtime: { pooling: 'none', maxTokens: 8192 }, extraFiles: ['onnx/model.onnx_data'] }),
+  row('sparse', {
+    id: 'BAAI/bge-m3',
+    dimension: null,
+    description: 'BGE-M3 sparse embedding model with 8192 context, supports 100+ languages',
+    file: ONNX,
+    runtime: { pooling: 'none', maxTokens: 8192 },
+    extraFiles: ['onnx/model.onnx_data'],
+  }),
 
   // Rerank models.
-  row('rerank', { id: 'BAAI/bge-reranker-base', dimension: null, description: 'reranker model for English and Chinese', file: ONNX, runtime: { pooling: 'none', maxTokens: 512 } }),
-  row('rerank', { id: 'rozgo/bge-reranker-v2-m3', dimension: null, description: 'reranker model for multilingual', file: 'model.onnx', runtime: { pooling: 'none', maxTokens: 8192 } }),
-  row('rerank', { id: 'jinaai/jina-reranker-v1-turbo-en', dimension: null, description: 'reranker model for English', file: ONNX, runtime: { pooling: 'none', maxTokens: 8192 } }),
-  row('rerank', { id: 'jinaai/jina-reranker-v2-base-multilingual', dimension: null, description: 'reranker model for multilingual', file: ONNX, runtime: { pooling: 'none', maxTokens: 1024 } }),
+  row('rerank', {
+    id: 'BAAI/bge-reranker-base',
+    dimension: null,
+    description: 'reranker model for English and Chinese',
+    file: ONNX,
+    runtime: { pooling: 'none', maxTokens: 512 },
+  }),
+  row('rerank', {
+    id: 'rozgo/bge-reranker-v2-m3',
+    dimension: null,
+    description: 'reranker model for multilingual',
+    file: 'model.onnx',
+    runtime: { pooling: 'none', maxTokens: 8192 },
+  }),
+  row('rerank', {
+    id: 'jinaai/jina-reranker-v1-turbo-en',
+    dimension: null,
+    description: 'reranker model for English',
+    file: ONNX,
+    runtime: { pooling: 'none', maxTokens: 8192 },
+  }),
+  row('rerank', {
+    id: 'jinaai/jina-reranker-v2-base-multilingual',
+    dimension: null,
+    description: 'reranker model for multilingual',
+    file: ONNX,
+    runtime: { pooling: 'none', maxTokens: 1024 },
+  }),
 ];
 
 function deepFreeze<T>(value: T): T {
@@ -175,7 +271,10 @@ export const DEFAULT_MODEL_ID = 'Xenova/bge-small-en-v1.5';
  */
 export function findCatalogEntry(id: string, file?: string, type?: string): CatalogEntry | undefined {
   const candidates = (match: (entry: CatalogEntry) => boolean) =>
-    CATALOG.filter((entry) => match(entry) && (type === undefined || entry.type === type) && (file === undefined ? entry.isDefault : entry.file === file));
+    CATALOG.filter(
+      (entry) =>
+        match(entry) && (type === undefined || entry.type === type) && (file === undefined ? entry.isDefault : entry.file === file),
+    );
   const exact = candidates((entry) => entry.id === id);
   if (exact.length) return exact[0];
   const lower = id.toLowerCase();

@@ -1,5 +1,5 @@
-import { MODEL_TYPES } from './types.ts';
 import type { CatalogEntry } from './types.ts';
+import { MODEL_TYPES } from './types.ts';
 
 export const LIST_FORMATS = ['table', 'markdown', 'json'] as const;
 export type ListFormat = (typeof LIST_FORMATS)[number];
@@ -7,7 +7,14 @@ export type ListFormat = (typeof LIST_FORMATS)[number];
 const COLUMNS = ['Model ID', 'Type', 'Dimension', 'File', 'Default', 'Description'] as const;
 
 function cells(entry: CatalogEntry): string[] {
-  return [entry.id, entry.type, entry.dimension === null ? '-' : String(entry.dimension), entry.file, entry.isDefault ? 'yes' : '', entry.description];
+  return [
+    entry.id,
+    entry.type,
+    entry.dimension === null ? '-' : String(entry.dimension),
+    entry.file,
+    entry.isDefault ? 'yes' : '',
+    entry.description,
+  ];
 }
 
 /**
@@ -19,12 +26,26 @@ export function formatModelList(entries: readonly CatalogEntry[], format: ListFo
   if (format === 'markdown') {
     return MODEL_TYPES.filter((type) => entries.some((entry) => entry.type === type))
       .map((type) => {
-        const rows = entries.filter((entry) => entry.type === type).map((entry) => `| ${cells(entry).map((cell) => cell.replaceAll('|', '\\|')).join(' | ')} |`);
+        const rows = entries
+          .filter((entry) => entry.type === type)
+          .map(
+            (entry) =>
+              `| ${cells(entry)
+                .map((cell) => cell.replaceAll('|', '\\|'))
+                .join(' | ')} |`,
+          );
         return [`### ${type}`, '', `| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => '---').join('|')}|`, ...rows].join('\n');
       })
       .join('\n\n');
   }
   const table = [[...COLUMNS], ...entries.map(cells)];
   const widths = COLUMNS.map((_, column) => Math.max(...table.map((line) => line[column].length)));
-  return table.map((line) => line.map((cell, column) => cell.padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+  return table
+    .map((line) =>
+      line
+        .map((cell, column) => cell.padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

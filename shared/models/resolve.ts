@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import type { ModelConfig } from '../config.ts';
 import { ConfigurationError } from '../errors.ts';
 import { findCatalogEntry } from './catalog.ts';
-import { downloadModel, type DownloadProgress } from './download.ts';
+import { type DownloadProgress, downloadModel } from './download.ts';
 import type { CatalogEntry, ModelType, Pooling, Prefixes } from './types.ts';
 
 /** Everything the engines need to serve one model, resolved once at start. */
@@ -129,9 +129,7 @@ export async function resolveModel(
     const available = listOnnxFiles(dir);
     throw new ConfigurationError(
       `${config.file ? 'MODEL_FILE' : 'the model file'}=${JSON.stringify(file)} was not found in MODEL_DIR=${JSON.stringify(dir)}: ` +
-        (available.length
-          ? `set MODEL_FILE to one of ${available.join(', ')}.`
-          : 'expected an ONNX file there (none found).'),
+        (available.length ? `set MODEL_FILE to one of ${available.join(', ')}.` : 'expected an ONNX file there (none found).'),
     );
   }
   for (const required of REQUIRED_FILES[type]) {
@@ -152,7 +150,9 @@ export async function resolveModel(
   );
   const maxTokens = Math.min(entry?.maxTokens || Number.POSITIVE_INFINITY, limitFromFiles);
   const pooling =
-    entry?.pooling ?? poolingFromSentenceTransformers(await readJson(join(dir, '1_Pooling', 'config.json'))) ?? (type === 'image' ? 'none' : 'mean');
+    entry?.pooling ??
+    poolingFromSentenceTransformers(await readJson(join(dir, '1_Pooling', 'config.json'))) ??
+    (type === 'image' ? 'none' : 'mean');
   const projection = Number(modelConfig?.projection_dim ?? modelConfig?.hidden_size);
 
   return Object.freeze({

@@ -13,7 +13,9 @@ export interface TextItem {
   readonly item?: number;
 }
 
-export type DocumentContent = { readonly kind: 'texts'; readonly items: TextItem[] } | { readonly kind: 'image'; readonly bytes: Uint8Array };
+export type DocumentContent =
+  | { readonly kind: 'texts'; readonly items: TextItem[] }
+  | { readonly kind: 'image'; readonly bytes: Uint8Array };
 
 function extensionOf(key: string): string {
   const dot = key.lastIndexOf('.');
@@ -73,12 +75,16 @@ export function readDocument(key: string, bytes: Uint8Array, modelType: ModelTyp
   const extension = extensionOf(key);
   if (modelType === 'image') {
     if (!(IMAGE_EXTENSIONS as readonly string[]).includes(extension)) {
-      throw new UnsupportedFileTypeError(`${source}: ${extension || 'no extension'} is not an image type this image model embeds (${IMAGE_EXTENSIONS.join(', ')}).`);
+      throw new UnsupportedFileTypeError(
+        `${source}: ${extension || 'no extension'} is not an image type this image model embeds (${IMAGE_EXTENSIONS.join(', ')}).`,
+      );
     }
     return { kind: 'image', bytes };
   }
   if (!(TEXT_EXTENSIONS as readonly string[]).includes(extension)) {
-    throw new UnsupportedFileTypeError(`${source}: ${extension || 'no extension'} is not a type this ${modelType} model embeds (${TEXT_EXTENSIONS.join(', ')}).`);
+    throw new UnsupportedFileTypeError(
+      `${source}: ${extension || 'no extension'} is not a type this ${modelType} model embeds (${TEXT_EXTENSIONS.join(', ')}).`,
+    );
   }
   const content = decodeUtf8(bytes, source);
   const items =

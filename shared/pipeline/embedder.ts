@@ -1,8 +1,8 @@
 import { coalesce } from '../engines/coalescer.ts';
 import type { Engine, TokenCounter } from '../engines/types.ts';
-import { UnsupportedFileTypeError } from './errors.ts';
 import type { SparseVector } from '../math/sparse.ts';
 import { toNumberArray } from '../math/vector.ts';
+import { UnsupportedFileTypeError } from './errors.ts';
 
 /** One embedded text chunk or image: a dense vector or a sparse one, and its token count. */
 export interface Embedded {

@@ -18,11 +18,18 @@ export function jobDestination(request: EmbeddingRequest, messageId: string, dep
  * Runs a job message (the invoke request schema) and stores its response. A permanent failure is
  * recorded beside the destination as `<key>.error.json`; transient ones are thrown for a retry.
  */
-export async function processJob(request: EmbeddingRequest, messageId: string, deps: PipelineDeps, context: HandlerContext): Promise<JobOutcome> {
+export async function processJob(
+  request: EmbeddingRequest,
+  messageId: string,
+  deps: PipelineDeps,
+  context: HandlerContext,
+): Promise<JobOutcome> {
   const destination = jobDestination(request, messageId, deps);
   try {
     if (!destination) {
-      throw new InvalidRequestError('The job message has no save_to_s3 and the worker has no RESULTS_BUCKET: add "save_to_s3": {"bucket": ..., "key": ...}.');
+      throw new InvalidRequestError(
+        'The job message has no save_to_s3 and the worker has no RESULTS_BUCKET: add "save_to_s3": {"bucket": ..., "key": ...}.',
+      );
     }
     await handleEmbeddingRequest({ ...request, save_to_s3: destination }, context);
     deps.logger.info('job done', { message_id: messageId, output: formatS3Uri(destination) });

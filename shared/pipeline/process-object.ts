@@ -1,7 +1,7 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Limits, PipelineConfig } from '../config.ts';
 import { PayloadTooLargeError, S3ObjectNotFoundError, toVectorizerError } from '../errors.ts';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { ModelSpec } from '../models/resolve.ts';
 import { formatS3Uri, getObjectBytes, headObject, putJson } from '../storage/s3.ts';
 import { chunkText } from './chunking.ts';
@@ -32,7 +32,11 @@ export interface PipelineDeps {
 /** What happened to one object; only transient faults are thrown (the message is then retried). */
 export type ObjectOutcome = 'written' | 'skipped-current' | 'ignored-own-output' | 'error-recorded';
 
-async function embedObject(ref: S3ObjectRef, bytes: Uint8Array, deps: PipelineDeps): Promise<{ chunks: ChunkOutput[]; chunking?: VectorsDocument['chunking'] }> {
+async function embedObject(
+  ref: S3ObjectRef,
+  bytes: Uint8Array,
+  deps: PipelineDeps,
+): Promise<{ chunks: ChunkOutput[]; chunking?: VectorsDocument['chunking'] }> {
   const uri = formatS3Uri(ref);
   const content = readDocument(ref.key, bytes, deps.spec.type, uri);
   if (content.kind === 'image') {
@@ -40,12 +44,16 @@ async function embedObject(ref: S3ObjectRef, bytes: Uint8Array, deps: PipelineDe
     return { chunks: [{ start: 0, end: 0, tokens: 0, vector: embedded.vector }] };
   }
   const counter = deps.embedder.tokens;
-  const maxTokens = Math.min(deps.pipeline.chunkMaxTokens ?? Number.POSITIVE_INFINITY, counter?.maxContentTokens ?? Number.POSITIVE_INFINITY);
+  const maxTokens = Math.min(
+    deps.pipeline.chunkMaxTokens ?? Number.POSITIVE_INFINITY,
+    counter?.maxContentTokens ?? Number.POSITIVE_INFINITY,
+  );
   const pieces = content.items.flatMap((entry) =>
     counter
-      ? chunkText(entry.text, (piece) => counter.countContentTokens(piece), { maxTokens, overlapTokens: deps.pipeline.chunkOverlapTokens }).map(
-          (chunk) => ({ ...chunk, item: entry.item, text: entry.text.slice(chunk.start, chunk.end) }),
-        )
+      ? chunkText(entry.text, (piece) => counter.countContentTokens(piece), {
+          maxTokens,
+          overlapTokens: deps.pipeline.chunkOverlapTokens,
+        }).map((chunk) => ({ ...chunk, item: entry.item, text: entry.text.slice(chunk.start, chunk.end) }))
       : [{ start: 0, end: entry.text.length, item: entry.item, text: entry.text }],
   );
   const embedded: Embedded[] = await deps.embedder.embedTexts(pieces.map((piece) => piece.text));
@@ -76,7 +84,9 @@ export async function processObject(ref: S3ObjectRef, deps: PipelineDeps): Promi
     if (!head) throw new S3ObjectNotFoundError(`${formatS3Uri(source)} no longer exists.`);
     current = { ...ref, etag: head.etag, size: head.size };
     if (head.size > deps.limits.maxInputBytes) {
-      throw new PayloadTooLargeError(`${formatS3Uri(source)} is ${head.size} bytes; the limit is ${deps.limits.maxInputBytes} (MAX_INPUT_BYTES).`);
+      throw new PayloadTooLargeError(
+        `${formatS3Uri(source)} is ${head.size} bytes; the limit is ${deps.limits.maxInputBytes} (MAX_INPUT_BYTES).`,
+      );
     }
     const target = outputLocation(source, deps.pipeline);
     const existing = await headObject(deps.s3, target);

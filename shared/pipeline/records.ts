@@ -46,13 +46,18 @@ export function parseWorkItem(body: string): WorkItem {
   try {
     parsed = JSON.parse(body);
   } catch (cause) {
-    throw new InvalidRequestError(`The message body is not JSON (${(cause as Error).message}): expected an S3 event notification or a job message.`, { cause });
+    throw new InvalidRequestError(
+      `The message body is not JSON (${(cause as Error).message}): expected an S3 event notification or a job message.`,
+      { cause },
+    );
   }
   if (s3TestEventSchema.safeParse(parsed).success) return { kind: 'ignore', reason: 's3:TestEvent' };
   if (typeof parsed === 'object' && parsed !== null && 'Records' in parsed) {
     const event = s3EventSchema.safeParse(parsed);
     if (!event.success) {
-      throw new InvalidRequestError(`The message looks like an S3 event notification but is malformed: ${event.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`);
+      throw new InvalidRequestError(
+        `The message looks like an S3 event notification but is malformed: ${event.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`,
+      );
     }
     const objects = event.data.Records.filter((record) => record.eventName.startsWith('ObjectCreated:')).map((record) => ({
       bucket: record.s3.bucket.name,

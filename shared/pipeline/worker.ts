@@ -1,9 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { HandlerContext } from '../request/handle.ts';
 import { toVectorizerError } from '../errors.ts';
+import type { HandlerContext } from '../request/handle.ts';
 import { processJob } from './process-job.ts';
-import { processObject, type PipelineDeps } from './process-object.ts';
+import { type PipelineDeps, processObject } from './process-object.ts';
 import { parseWorkItem } from './records.ts';
 
 /**

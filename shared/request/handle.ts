@@ -93,7 +93,9 @@ function requireExactlyOne(request: EmbeddingRequest, fields: readonly (keyof Em
 
 function checkCount(count: number, limits: Limits, what: string): void {
   if (count > limits.maxInputs) {
-    throw new PayloadTooLargeError(`The request has ${count} ${what}; the limit is ${limits.maxInputs} (MAX_INPUTS). Split it into several requests.`);
+    throw new PayloadTooLargeError(
+      `The request has ${count} ${what}; the limit is ${limits.maxInputs} (MAX_INPUTS). Split it into several requests.`,
+    );
   }
 }
 

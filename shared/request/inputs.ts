@@ -53,10 +53,7 @@ export function decodeBase64Image(value: string, index: number): Uint8Array {
 }
 
 /** Bytes of every image of the request, in order, fetched from S3 concurrently. */
-export async function readImages(
-  request: { images?: ImageInput[]; s3_images?: string[] },
-  context: InputContext,
-): Promise<Uint8Array[]> {
+export async function readImages(request: { images?: ImageInput[]; s3_images?: string[] }, context: InputContext): Promise<Uint8Array[]> {
   const inputs: ImageInput[] = request.images ?? (request.s3_images ?? []).map((path) => ({ s3_path: path }));
   if (inputs.length > context.maxInputs) {
     throw new PayloadTooLargeError(`The request has ${inputs.length} images; the limit is ${context.maxInputs} (MAX_INPUTS).`);

@@ -40,9 +40,16 @@ export type ImageInput = z.infer<typeof imageInputSchema>;
 export type S3Destination = z.infer<typeof s3DestinationSchema>;
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  const path = issue.path.length ? issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`)).join('').replace(/^\./, '') : 'request';
-  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}${issue.path.length ? ` in ${path}` : ''}`;
-  if (issue.code === 'invalid_union' && path.startsWith('images')) return `${path}: expected {"base64": "..."} or {"s3_path": "bucket/key"}`;
+  const path = issue.path.length
+    ? issue.path
+        .map((part) => (typeof part === 'number' ? `[${part}]` : `.${String(part)}`))
+        .join('')
+        .replace(/^\./, '')
+    : 'request';
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}${issue.path.length ? ` in ${path}` : ''}`;
+  if (issue.code === 'invalid_union' && path.startsWith('images'))
+    return `${path}: expected {"base64": "..."} or {"s3_path": "bucket/key"}`;
   return `${path}: ${issue.message}`;
 }
 

@@ -53,10 +53,13 @@ export function toS3Error(error: unknown, location: S3Location, action: 'read' |
     );
   }
   if (DENIED.has(name) || status === 403) {
-    return new S3AccessDeniedError(`Access to ${uri} was denied (${name || 'HTTP 403'}); check the function's IAM role and the bucket policy.`, {
-      cause: error,
-      details,
-    });
+    return new S3AccessDeniedError(
+      `Access to ${uri} was denied (${name || 'HTTP 403'}); check the function's IAM role and the bucket policy.`,
+      {
+        cause: error,
+        details,
+      },
+    );
   }
   return new DependencyError(`S3 ${action} of ${uri} failed (${name || `HTTP ${status ?? '?'}`}); retry later.`, { cause: error, details });
 }

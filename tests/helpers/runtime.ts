@@ -1,7 +1,7 @@
-import { loadConfig, type Env } from '../../shared/config.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type Env, loadConfig } from '../../shared/config.ts';
 import { handleInvokeEvent } from '../../shared/request/invoke-event.ts';
 import { createRuntime, type Runtime } from '../../shared/runtime.ts';
-import type { S3Client } from '@aws-sdk/client-s3';
 
 /** A runtime built from an explicit environment (never process.env), as a cold start would build it. */
 export async function runtimeFor(env: Env, options: { s3?: S3Client } = {}): Promise<Runtime> {

@@ -6,7 +6,10 @@ import { buildTinyModel } from '../fixtures/tiny-models.ts';
 export type TinyKind = 'text' | 'sparse' | 'rerank' | 'image';
 
 /** Builds a tiny model folder in a fresh temp dir; `cleanup` removes it. */
-export async function tinyModel(kind: TinyKind, options?: Parameters<typeof buildTinyModel>[2]): Promise<{ dir: string; cleanup(): Promise<void> }> {
+export async function tinyModel(
+  kind: TinyKind,
+  options?: Parameters<typeof buildTinyModel>[2],
+): Promise<{ dir: string; cleanup(): Promise<void> }> {
   const root = await mkdtemp(join(tmpdir(), `vectorizer-${kind}-`));
   const dir = join(root, `tiny-${kind}`);
   await buildTinyModel(kind, dir, options);
@@ -14,7 +17,10 @@ export async function tinyModel(kind: TinyKind, options?: Parameters<typeof buil
 }
 
 /** Asserts a promise rejects with a VectorizerError of this code; returns it for more checks. */
-export async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<{ code: string; statusCode: number; message: string }> {
+export async function rejectsWithCode(
+  promise: Promise<unknown>,
+  code: string,
+): Promise<{ code: string; statusCode: number; message: string }> {
   try {
     await promise;
   } catch (error) {

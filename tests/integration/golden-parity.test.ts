@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { cosine, sigmoid } from '../../shared/math/vector.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { invoke, runtimeFor } from '../helpers/runtime.ts';
-import { benchModelsDir, type Golden, NEEDS_SHARED, readGolden, REPO_DIR, SHARED_DIR } from '../helpers/shared-dir.ts';
+import { benchModelsDir, type Golden, NEEDS_SHARED, REPO_DIR, readGolden, SHARED_DIR } from '../helpers/shared-dir.ts';
 
 interface Dense {
   embeddings: number[][];
@@ -70,7 +70,10 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
         // The 5220-character text is longer than 512 tokens: it is truncated and reported.
         const longest = reference.tokens.indexOf(512);
         assert.deepEqual(response.truncated, [longest]);
-        assert.equal(response.usage.tokens, reference.tokens.reduce((sum, count) => sum + count, 0));
+        assert.equal(
+          response.usage.tokens,
+          reference.tokens.reduce((sum, count) => sum + count, 0),
+        );
       });
     });
   }
@@ -78,7 +81,11 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
   describe('rerank onnx/model_quantized.onnx', () => {
     let env: Record<string, string>;
     before(() => {
-      env = { MODEL_ID: 'cross-encoder/ms-marco-MiniLM-L-6-v2', MODEL_DIR: join(bench, 'minilm-l6-cross-encoder'), MODEL_FILE: 'onnx/model_quantized.onnx' };
+      env = {
+        MODEL_ID: 'cross-encoder/ms-marco-MiniLM-L-6-v2',
+        MODEL_DIR: join(bench, 'minilm-l6-cross-encoder'),
+        MODEL_FILE: 'onnx/model_quantized.onnx',
+      };
     });
 
     test('scores are sigmoid(reference logit) and the order follows the reference', () => {
@@ -86,14 +93,18 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
         const response = cliInvoke(env, { query, documents }) as { rankings: { index: number; score: number; document: string }[] };
         assert.equal(response.rankings.length, documents.length);
         for (const ranking of response.rankings) {
-          assert.ok(Math.abs(ranking.score - sigmoid(logits[ranking.index])) <= 1e-3, `document ${ranking.index}: ${ranking.score} vs ${sigmoid(logits[ranking.index])}`);
+          assert.ok(
+            Math.abs(ranking.score - sigmoid(logits[ranking.index])) <= 1e-3,
+            `document ${ranking.index}: ${ranking.score} vs ${sigmoid(logits[ranking.index])}`,
+          );
           assert.equal(ranking.document, documents[ranking.index]);
         }
         for (let i = 0; i < response.rankings.length; i++) {
           for (let j = i + 1; j < response.rankings.length; j++) {
             const a = logits[response.rankings[i].index];
             const b = logits[response.rankings[j].index];
-            if (Math.abs(a - b) > 0.01) assert.ok(a > b, `reference orders ${response.rankings[j].index} before ${response.rankings[i].index}`);
+            if (Math.abs(a - b) > 0.01)
+              assert.ok(a > b, `reference orders ${response.rankings[j].index} before ${response.rankings[i].index}`);
           }
         }
       }
@@ -103,7 +114,11 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
   describe('sparse onnx/model_quantized.onnx', () => {
     let runtime: Runtime;
     before(async () => {
-      runtime = await runtimeFor({ MODEL_ID: 'prithivida/Splade_PP_en_v1', MODEL_DIR: join(bench, 'bert-base-splade'), MODEL_FILE: 'onnx/model_quantized.onnx' });
+      runtime = await runtimeFor({
+        MODEL_ID: 'prithivida/Splade_PP_en_v1',
+        MODEL_DIR: join(bench, 'bert-base-splade'),
+        MODEL_FILE: 'onnx/model_quantized.onnx',
+      });
     });
     after(() => runtime.dispose());
 
@@ -112,18 +127,27 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
         const response = await invoke<{ sparse_embeddings: { indices: number[]; values: number[] }[] }>(runtime, { messages: [text] });
         const [vector] = response.sparse_embeddings;
         assert.deepEqual(vector.indices, indices, `indices of ${JSON.stringify(text)}`);
-        for (let i = 0; i < values.length; i++) assert.ok(Math.abs(vector.values[i] - values[i]) <= 1e-3, `${JSON.stringify(text)}[${indices[i]}]: ${vector.values[i]} vs ${values[i]}`);
+        for (let i = 0; i < values.length; i++)
+          assert.ok(
+            Math.abs(vector.values[i] - values[i]) <= 1e-3,
+            `${JSON.stringify(text)}[${indices[i]}]: ${vector.values[i]} vs ${values[i]}`,
+          );
       }
     });
 
     test('all texts in one request: cosine >= 0.99 and no reference entry >= 0.1 missing', async () => {
       const reference = golden.sparse['model_quantized.onnx'];
-      const response = await invoke<{ sparse_embeddings: { indices: number[]; values: number[] }[] }>(runtime, { messages: reference.map((entry) => entry.text) });
+      const response = await invoke<{ sparse_embeddings: { indices: number[]; values: number[] }[] }>(runtime, {
+        messages: reference.map((entry) => entry.text),
+      });
       for (const [row, { indices, values }] of reference.entries()) {
         const got = new Map(response.sparse_embeddings[row].indices.map((index, i) => [index, response.sparse_embeddings[row].values[i]]));
         const vocabulary = [...new Set([...indices, ...got.keys()])];
         const expected = new Map(indices.map((index, i) => [index, values[i]]));
-        const similarity = cosine(vocabulary.map((v) => got.get(v) ?? 0), vocabulary.map((v) => expected.get(v) ?? 0));
+        const similarity = cosine(
+          vocabulary.map((v) => got.get(v) ?? 0),
+          vocabulary.map((v) => expected.get(v) ?? 0),
+        );
         assert.ok(similarity >= 0.99, `row ${row}: cosine ${similarity}`);
         for (const [index, value] of expected) if (value >= 0.1) assert.ok(got.has(index), `row ${row}: entry ${index} (${value}) missing`);
       }
@@ -133,7 +157,11 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
   describe('image onnx/model_quantized.onnx', () => {
     let runtime: Runtime;
     before(async () => {
-      runtime = await runtimeFor({ MODEL_ID: 'Qdrant/clip-ViT-B-32-vision', MODEL_DIR: join(bench, 'clip-vit-b32-vision'), MODEL_FILE: 'onnx/model_quantized.onnx' });
+      runtime = await runtimeFor({
+        MODEL_ID: 'Qdrant/clip-ViT-B-32-vision',
+        MODEL_DIR: join(bench, 'clip-vit-b32-vision'),
+        MODEL_FILE: 'onnx/model_quantized.onnx',
+      });
     });
     after(() => runtime.dispose());
 

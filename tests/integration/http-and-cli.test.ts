@@ -80,7 +80,13 @@ describe('HTTP events and the CLI', () => {
   });
 
   test('API Gateway v1 (REST) events work too', async () => {
-    const result = await invoke<HttpResult>(runtime, { httpMethod: 'POST', path: '/embed', requestContext: { stage: 'prod' }, body: '{"messages": ["a"]}', isBase64Encoded: false });
+    const result = await invoke<HttpResult>(runtime, {
+      httpMethod: 'POST',
+      path: '/embed',
+      requestContext: { stage: 'prod' },
+      body: '{"messages": ["a"]}',
+      isBase64Encoded: false,
+    });
     assert.equal(result.statusCode, 200);
   });
 

@@ -1,7 +1,7 @@
 /** The invoke path for an image model: every image format and input form, S3 on the emulator. */
 import assert from 'node:assert/strict';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { after, before, describe, test } from 'node:test';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp, { type Sharp } from 'sharp';
 import type { Runtime } from '../../shared/runtime.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
@@ -64,7 +64,11 @@ describe('invoke: image model', () => {
   });
 
   test('PNG, JPEG, WebP, GIF, TIFF and AVIF all decode and embed alike', async () => {
-    const images = await Promise.all(Object.values(FORMATS).map(async (encode) => ({ base64: (await encode(picture([200, 30, 30], [30, 30, 200])).toBuffer()).toString('base64') })));
+    const images = await Promise.all(
+      Object.values(FORMATS).map(async (encode) => ({
+        base64: (await encode(picture([200, 30, 30], [30, 30, 200])).toBuffer()).toString('base64'),
+      })),
+    );
     const response = await invoke<Dense>(runtime, { images });
     assert.equal(response.model_type, 'image');
     assert.equal(response.count, images.length);
@@ -87,7 +91,10 @@ describe('invoke: image model', () => {
     const plain = await invoke<Dense>(runtime, { images: [{ base64: png.toString('base64') }] });
     const dataUrl = await invoke<Dense>(runtime, { images: [{ base64: `data:image/png;base64,${png.toString('base64')}` }] });
     const viaPath = await invoke<Dense>(runtime, { images: [{ s3_path: `${bucket}/pics/a.png` }] });
-    const viaList = await invoke<Dense>(runtime, { s3_images: [`s3://${bucket}/pics/a.png`], save_to_s3: { bucket, key: 'out/images.json' } });
+    const viaList = await invoke<Dense>(runtime, {
+      s3_images: [`s3://${bucket}/pics/a.png`],
+      save_to_s3: { bucket, key: 'out/images.json' },
+    });
     assert.deepEqual(dataUrl.embeddings, plain.embeddings);
     assert.deepEqual(viaPath.embeddings, plain.embeddings);
     assert.deepEqual(viaList.embeddings, plain.embeddings);
@@ -95,7 +102,10 @@ describe('invoke: image model', () => {
   });
 
   test('undecodable images, bad base64, missing objects and texts are clear 4xx errors', async () => {
-    const broken = await rejectsWithCode(invoke(runtime, { images: [{ base64: png.toString('base64') }, { base64: Buffer.from('not an image').toString('base64') }] }), 'INVALID_INPUT_DATA');
+    const broken = await rejectsWithCode(
+      invoke(runtime, { images: [{ base64: png.toString('base64') }, { base64: Buffer.from('not an image').toString('base64') }] }),
+      'INVALID_INPUT_DATA',
+    );
     assert.match(broken.message, /Image 1 could not be decoded/);
     await rejectsWithCode(invoke(runtime, { images: [{ base64: '%%%' }] }), 'INVALID_INPUT_DATA');
     await rejectsWithCode(invoke(runtime, { s3_images: [`${bucket}/pics/missing.png`] }), 'S3_OBJECT_NOT_FOUND');

@@ -1,7 +1,7 @@
 /** The invoke path for sparse (SPLADE) and rerank (cross-encoder) models. */
 import assert from 'node:assert/strict';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { after, before, describe, test } from 'node:test';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { sigmoid } from '../../shared/math/vector.ts';
 import type { Runtime } from '../../shared/runtime.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
@@ -59,14 +59,16 @@ describe('invoke: sparse and rerank models', () => {
       for (const value of vector.values) assert.ok(value > 0);
       const alone = await invoke<Sparse>(sparse, { messages: [texts[index]] });
       assert.deepEqual(alone.sparse_embeddings[0].indices, vector.indices);
-      alone.sparse_embeddings[0].values.forEach((value, i) => assert.ok(Math.abs(value - vector.values[i]) < 1e-5));
+      for (const [i, value] of alone.sparse_embeddings[0].values.entries()) assert.ok(Math.abs(value - vector.values[i]) < 1e-5);
     }
   });
 
   test('sparse: save_to_s3 and wrong-type fields', async () => {
     const response = await invoke<Sparse>(sparse, { messages: ['a cat'], save_to_s3: { bucket, key: 'sparse.json' } });
     assert.equal(response.s3_location, `s3://${bucket}/sparse.json`);
-    const stored = JSON.parse(await (await emulator.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'sparse.json' }))).Body!.transformToString());
+    const stored = JSON.parse(
+      await (await emulator.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'sparse.json' }))).Body!.transformToString(),
+    );
     assert.deepEqual(stored.sparse_embeddings, response.sparse_embeddings);
     await rejectsWithCode(invoke(sparse, { s3_images: ['b/k.png'] }), 'UNSUPPORTED_FOR_MODEL');
   });
@@ -88,9 +90,18 @@ describe('invoke: sparse and rerank models', () => {
 
   test('rerank: raw_scores gives the logits; top_k and return_documents:false', async () => {
     const scored = await invoke<Rerank>(rerank, { query: 'what is machine learning', documents });
-    const raw = await invoke<Rerank>(rerank, { query: 'what is machine learning', documents, raw_scores: true, top_k: 2, return_documents: false });
+    const raw = await invoke<Rerank>(rerank, {
+      query: 'what is machine learning',
+      documents,
+      raw_scores: true,
+      top_k: 2,
+      return_documents: false,
+    });
     assert.equal(raw.count, 2);
-    assert.deepEqual(raw.rankings.map((r) => r.index), scored.rankings.slice(0, 2).map((r) => r.index));
+    assert.deepEqual(
+      raw.rankings.map((r) => r.index),
+      scored.rankings.slice(0, 2).map((r) => r.index),
+    );
     for (const ranking of raw.rankings) {
       assert.equal(ranking.document, undefined);
       const same = scored.rankings.find((r) => r.index === ranking.index)!;

@@ -1,7 +1,7 @@
 /** The invoke path for a text model: every text request field and error, S3 on the emulator. */
 import assert from 'node:assert/strict';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { after, before, describe, test } from 'node:test';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Runtime } from '../../shared/runtime.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
 import { invoke, runtimeFor } from '../helpers/runtime.ts';
@@ -31,7 +31,16 @@ describe('invoke: text model', () => {
     bucket = await emulator.bucket('text');
     model = await tinyModel('text', { maxTokens: 16 });
     // An e5 id from the catalog, so the query/passage prefixes apply; files from the tiny folder.
-    runtime = await runtimeFor({ MODEL_ID: 'intfloat/multilingual-e5-small', MODEL_DIR: model.dir, MODEL_FILE: 'onnx/model.onnx', MAX_INPUTS: '8', OUTPUT_BUCKETS: `${bucket},other-${bucket}` }, { s3: emulator.s3 });
+    runtime = await runtimeFor(
+      {
+        MODEL_ID: 'intfloat/multilingual-e5-small',
+        MODEL_DIR: model.dir,
+        MODEL_FILE: 'onnx/model.onnx',
+        MAX_INPUTS: '8',
+        OUTPUT_BUCKETS: `${bucket},other-${bucket}`,
+      },
+      { s3: emulator.s3 },
+    );
   });
   after(async () => {
     await runtime?.dispose();
@@ -53,11 +62,19 @@ describe('invoke: text model', () => {
   });
 
   test('batching never changes a vector and restores the caller order', async () => {
-    const texts = ['the quick brown fox', 'a', 'what is machine learning', 'paris is the capital of france', 'a cat sits on the mat', 'the mat'];
+    const texts = [
+      'the quick brown fox',
+      'a',
+      'what is machine learning',
+      'paris is the capital of france',
+      'a cat sits on the mat',
+      'the mat',
+    ];
     const together = await invoke<Dense>(runtime, { messages: texts });
     for (const [index, text] of texts.entries()) {
       const alone = await invoke<Dense>(runtime, { messages: [text] });
-      for (let i = 0; i < alone.embeddings[0].length; i++) assert.ok(Math.abs(alone.embeddings[0][i] - together.embeddings[index][i]) < 1e-5, `text ${index} dim ${i}`);
+      for (let i = 0; i < alone.embeddings[0].length; i++)
+        assert.ok(Math.abs(alone.embeddings[0][i] - together.embeddings[index][i]) < 1e-5, `text ${index} dim ${i}`);
     }
   });
 
@@ -82,7 +99,9 @@ describe('invoke: text model', () => {
   });
 
   test('s3_file: a JSON array is many texts, other content one text, both path forms', async () => {
-    await emulator.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/many.json', Body: JSON.stringify(['a cat', 'the fox', 'the mat']) }));
+    await emulator.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'in/many.json', Body: JSON.stringify(['a cat', 'the fox', 'the mat']) }),
+    );
     await emulator.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/one.txt', Body: 'a cat sits on the mat' }));
     const many = await invoke<Dense>(runtime, { s3_file: `${bucket}/in/many.json` });
     assert.equal(many.count, 3);
@@ -105,9 +124,14 @@ describe('invoke: text model', () => {
   test('save_to_s3 writes the response and returns s3_location; other buckets are refused', async () => {
     const response = await invoke<Dense>(runtime, { messages: ['a cat'], save_to_s3: { bucket, key: 'out/result.json' } });
     assert.equal(response.s3_location, `s3://${bucket}/out/result.json`);
-    const stored = JSON.parse(await (await emulator.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'out/result.json' }))).Body!.transformToString());
+    const stored = JSON.parse(
+      await (await emulator.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'out/result.json' }))).Body!.transformToString(),
+    );
     assert.deepEqual(stored.embeddings, response.embeddings);
-    const refused = await rejectsWithCode(invoke(runtime, { messages: ['a cat'], save_to_s3: { bucket: 'elsewhere', key: 'x.json' } }), 'S3_ACCESS_DENIED');
+    const refused = await rejectsWithCode(
+      invoke(runtime, { messages: ['a cat'], save_to_s3: { bucket: 'elsewhere', key: 'x.json' } }),
+      'S3_ACCESS_DENIED',
+    );
     assert.match(refused.message, /not an allowed output bucket/);
   });
 

@@ -9,8 +9,8 @@ import { loadConfig } from '../../shared/config.ts';
 import { findCatalogEntry } from '../../shared/models/catalog.ts';
 import type { DownloadProgress } from '../../shared/models/download.ts';
 import { resolveModel } from '../../shared/models/resolve.ts';
-import { invoke, runtimeFor } from '../helpers/runtime.ts';
 import { startFakeHub } from '../helpers/fake-hub.ts';
+import { invoke, runtimeFor } from '../helpers/runtime.ts';
 import { tinyModel } from '../helpers/tiny.ts';
 
 const CATALOG_ID = 'Xenova/bge-small-en-v1.5';
@@ -71,21 +71,39 @@ describe('model resolution', () => {
 
   test('offline: an unreachable hub says how to set MODEL_DIR; MODEL_DOWNLOAD=false refuses', async () => {
     const cacheDir = join(work, 'empty-cache');
-    await rejectsConfiguration(resolveModel(loadConfig({ MODEL_ID: CATALOG_ID, MODEL_CACHE_DIR: cacheDir, HF_ENDPOINT: 'http://127.0.0.1:9' }).model), /Set MODEL_DIR/);
-    await rejectsConfiguration(resolveModel(loadConfig({ MODEL_ID: CATALOG_ID, MODEL_CACHE_DIR: cacheDir, MODEL_DOWNLOAD: 'false' }).model), /MODEL_DOWNLOAD=false/);
-    assert.ok(!existsSync(join(cacheDir, CATALOG_ID, 'onnx')) || !existsSync(join(cacheDir, CATALOG_ID, findCatalogEntry(CATALOG_ID)!.file)), 'no half file left behind');
+    await rejectsConfiguration(
+      resolveModel(loadConfig({ MODEL_ID: CATALOG_ID, MODEL_CACHE_DIR: cacheDir, HF_ENDPOINT: 'http://127.0.0.1:9' }).model),
+      /Set MODEL_DIR/,
+    );
+    await rejectsConfiguration(
+      resolveModel(loadConfig({ MODEL_ID: CATALOG_ID, MODEL_CACHE_DIR: cacheDir, MODEL_DOWNLOAD: 'false' }).model),
+      /MODEL_DOWNLOAD=false/,
+    );
+    assert.ok(
+      !existsSync(join(cacheDir, CATALOG_ID, 'onnx')) || !existsSync(join(cacheDir, CATALOG_ID, findCatalogEntry(CATALOG_ID)!.file)),
+      'no half file left behind',
+    );
   });
 
   test('a hub 404 on a required file names the URL', async () => {
     await rejectsConfiguration(
-      resolveModel(loadConfig({ MODEL_ID: CATALOG_ID, MODEL_CACHE_DIR: join(work, 'c404'), HF_ENDPOINT: hub.url, MODEL_FILE: 'onnx/model_fp16.onnx' }).model),
+      resolveModel(
+        loadConfig({ MODEL_ID: CATALOG_ID, MODEL_CACHE_DIR: join(work, 'c404'), HF_ENDPOINT: hub.url, MODEL_FILE: 'onnx/model_fp16.onnx' })
+          .model,
+      ),
       /onnx\/model_fp16\.onnx: HTTP 404/,
     );
   });
 
   test('each MODEL_DIR problem names the variable, the value and what was expected', async () => {
-    await rejectsConfiguration(resolveModel(loadConfig({ MODEL_ID: 'x/y', MODEL_DIR: join(work, 'nope') }).model), /MODEL_DIR=".*nope" does not exist/);
-    await rejectsConfiguration(resolveModel(loadConfig({ MODEL_ID: 'x/y' }).model), /MODEL_ID="x\/y" is not in the catalog and MODEL_DIR is not set/);
+    await rejectsConfiguration(
+      resolveModel(loadConfig({ MODEL_ID: 'x/y', MODEL_DIR: join(work, 'nope') }).model),
+      /MODEL_DIR=".*nope" does not exist/,
+    );
+    await rejectsConfiguration(
+      resolveModel(loadConfig({ MODEL_ID: 'x/y' }).model),
+      /MODEL_ID="x\/y" is not in the catalog and MODEL_DIR is not set/,
+    );
     await rejectsConfiguration(
       resolveModel(loadConfig({ MODEL_ID: 'x/y', MODEL_DIR: text.dir, MODEL_FILE: 'onnx/model_int8.onnx' }).model),
       /MODEL_FILE="onnx\/model_int8\.onnx" was not found .* set MODEL_FILE to one of onnx\/model\.onnx/,
@@ -98,6 +116,9 @@ describe('model resolution', () => {
 
   test('an id outside the catalog takes its type from config.json, and MODEL_TYPE overrides it', async () => {
     assert.equal((await resolveModel(loadConfig({ MODEL_ID: 'someone/bert', MODEL_DIR: text.dir }).model)).type, 'text');
-    assert.equal((await resolveModel(loadConfig({ MODEL_ID: 'someone/bert', MODEL_DIR: text.dir, MODEL_TYPE: 'sparse' }).model)).type, 'sparse');
+    assert.equal(
+      (await resolveModel(loadConfig({ MODEL_ID: 'someone/bert', MODEL_DIR: text.dir, MODEL_TYPE: 'sparse' }).model)).type,
+      'sparse',
+    );
   });
 });

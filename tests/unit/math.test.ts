@@ -22,7 +22,13 @@ describe('pooling', () => {
   });
   test('splitRows copies rows of a pooled output', () => {
     const rows = splitRows(Float32Array.from([1, 2, 3, 4]), 2, 2);
-    assert.deepEqual(rows.map((row) => Array.from(row)), [[1, 2], [3, 4]]);
+    assert.deepEqual(
+      rows.map((row) => Array.from(row)),
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    );
   });
 });
 
@@ -48,9 +54,18 @@ describe('spladeRow', () => {
   test('max over real tokens of log(1 + relu(logit)), indices ascending', () => {
     // seq 3 (last is padding), vocab 4
     const logits = Float32Array.from([
-      -1, 2, 0.5, -3, // token 0
-      1, -2, 0.25, 0, // token 1
-      50, 50, 50, 50, // padding: must be ignored
+      -1,
+      2,
+      0.5,
+      -3, // token 0
+      1,
+      -2,
+      0.25,
+      0, // token 1
+      50,
+      50,
+      50,
+      50, // padding: must be ignored
     ]);
     const vector = spladeRow(logits, { seq: 3, vocab: 4 }, 0, 2);
     assert.deepEqual(vector.indices, [0, 1, 2]);
@@ -70,7 +85,10 @@ describe('rankByScore', () => {
       { index: 2, score: 0.5 },
       { index: 0, score: 0.1 },
     ]);
-    assert.deepEqual(rankByScore([0.1, 0.9, 0.5], 2).map((r) => r.index), [1, 2]);
+    assert.deepEqual(
+      rankByScore([0.1, 0.9, 0.5], 2).map((r) => r.index),
+      [1, 2],
+    );
   });
 });
 
@@ -79,7 +97,10 @@ describe('planBatches', () => {
     const lengths = Array.from({ length: 300 }, (_, i) => ((i * 7919) % 500) + 1);
     const limits = { maxTokens: 4096, maxItems: 32 };
     const batches = planBatches(lengths, limits);
-    assert.deepEqual(batches.flat().sort((a, b) => a - b), lengths.map((_, i) => i));
+    assert.deepEqual(
+      batches.flat().sort((a, b) => a - b),
+      lengths.map((_, i) => i),
+    );
     for (const batch of batches) {
       const longest = Math.max(...batch.map((i) => lengths[i]));
       assert.ok(batch.length <= limits.maxItems);
@@ -106,5 +127,6 @@ describe('longestFirstLengths (Hugging Face longest_first truncation)', () => {
   test('fits unchanged', () => assert.deepEqual(longestFirstLengths(3, 4, 10), [3, 4]));
   test('short side keeps its length, long side gets the rest', () => assert.deepEqual(longestFirstLengths(5, 100, 20), [5, 15]));
   test('works when the first side is longer', () => assert.deepEqual(longestFirstLengths(100, 5, 20), [15, 5]));
-  test('both long: split evenly, the odd token to the second sequence', () => assert.deepEqual(longestFirstLengths(300, 400, 509), [254, 255]));
+  test('both long: split evenly, the odd token to the second sequence', () =>
+    assert.deepEqual(longestFirstLengths(300, 400, 509), [254, 255]));
 });

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../shared/config.ts';
-import { ConfigurationError, InternalError, InvalidInputDataError, InvalidRequestError, toErrorBody, toVectorizerError } from '../../shared/errors.ts';
+import {
+  type ConfigurationError,
+  InternalError,
+  type InvalidInputDataError,
+  InvalidRequestError,
+  toErrorBody,
+  toVectorizerError,
+} from '../../shared/errors.ts';
 import { decodeBase64Image, textsFromFileContent } from '../../shared/request/inputs.ts';
 import { bodyOf, isHttpEvent } from '../../shared/request/invoke-event.ts';
 import { parseEmbeddingRequest } from '../../shared/request/schema.ts';
@@ -19,11 +26,14 @@ describe('parseEmbeddingRequest', () => {
     assert.equal(request.input_type, 'query');
   });
   test('rejects unknown fields by name', () => {
-    assert.throws(() => parseEmbeddingRequest({ messages: ['a'], mesages: ['b'] }), (error: InvalidRequestError) => {
-      assert.equal(error.code, 'INVALID_REQUEST');
-      assert.match(error.message, /unknown field "mesages"/);
-      return true;
-    });
+    assert.throws(
+      () => parseEmbeddingRequest({ messages: ['a'], mesages: ['b'] }),
+      (error: InvalidRequestError) => {
+        assert.equal(error.code, 'INVALID_REQUEST');
+        assert.match(error.message, /unknown field "mesages"/);
+        return true;
+      },
+    );
   });
   test('names the path of a wrongly typed element', () => {
     assert.throws(() => parseEmbeddingRequest({ messages: ['a', 3] }), /messages\[1\]/);
@@ -33,7 +43,10 @@ describe('parseEmbeddingRequest', () => {
     assert.throws(() => parseEmbeddingRequest({ documents: [], query: 'q' }), /documents must hold at least one document/);
   });
   test('explains the image input shape', () => {
-    assert.throws(() => parseEmbeddingRequest({ images: [{ url: 'x' }] }), /images\[0\]: expected \{"base64": "\.\.\."\} or \{"s3_path": "bucket\/key"\}/);
+    assert.throws(
+      () => parseEmbeddingRequest({ images: [{ url: 'x' }] }),
+      /images\[0\]: expected \{"base64": "\.\.\."\} or \{"s3_path": "bucket\/key"\}/,
+    );
   });
   test('rejects non-objects', () => {
     for (const body of [null, [], 'text', 3]) assert.throws(() => parseEmbeddingRequest(body), InvalidRequestError);
@@ -64,11 +77,14 @@ describe('S3 paths and text files', () => {
   });
   test('decodeUtf8 refuses invalid UTF-8 and names the source', () => {
     assert.equal(decodeUtf8(Buffer.from('héllo'), 'x'), 'héllo');
-    assert.throws(() => decodeUtf8(Uint8Array.from([0xff, 0xfe, 0x41]), 's3://b/latin1.txt'), (error: InvalidInputDataError) => {
-      assert.equal(error.statusCode, 400);
-      assert.match(error.message, /s3:\/\/b\/latin1.txt is not valid UTF-8/);
-      return true;
-    });
+    assert.throws(
+      () => decodeUtf8(Uint8Array.from([0xff, 0xfe, 0x41]), 's3://b/latin1.txt'),
+      (error: InvalidInputDataError) => {
+        assert.equal(error.statusCode, 400);
+        assert.match(error.message, /s3:\/\/b\/latin1.txt is not valid UTF-8/);
+        return true;
+      },
+    );
   });
   test('decodeBase64Image accepts plain and data: URLs, refuses garbage', () => {
     const bytes = Buffer.from([1, 2, 3, 250]);
@@ -79,7 +95,13 @@ describe('S3 paths and text files', () => {
 });
 
 describe('HTTP events', () => {
-  const v2 = { version: '2.0', rawPath: '/', requestContext: { http: { method: 'POST' } }, body: '{"messages":["a"]}', isBase64Encoded: false };
+  const v2 = {
+    version: '2.0',
+    rawPath: '/',
+    requestContext: { http: { method: 'POST' } },
+    body: '{"messages":["a"]}',
+    isBase64Encoded: false,
+  };
   test('recognises API Gateway v1/v2 and Function URL events, not direct payloads', () => {
     assert.ok(isHttpEvent(v2));
     assert.ok(isHttpEvent({ httpMethod: 'POST', requestContext: {}, body: '' }));
@@ -88,10 +110,15 @@ describe('HTTP events', () => {
   });
   test('bodyOf decodes base64 bodies and refuses bad JSON, empty and oversized bodies', () => {
     assert.deepEqual(bodyOf(v2, 1000), { messages: ['a'] });
-    assert.deepEqual(bodyOf({ ...v2, body: Buffer.from('{"messages":["b"]}').toString('base64'), isBase64Encoded: true }, 1000), { messages: ['b'] });
+    assert.deepEqual(bodyOf({ ...v2, body: Buffer.from('{"messages":["b"]}').toString('base64'), isBase64Encoded: true }, 1000), {
+      messages: ['b'],
+    });
     assert.throws(() => bodyOf({ ...v2, body: '{nope' }, 1000), /not valid JSON/);
     assert.throws(() => bodyOf({ ...v2, body: '' }, 1000), /body is empty/);
-    assert.throws(() => bodyOf(v2, 5), (error: { statusCode: number }) => error.statusCode === 413);
+    assert.throws(
+      () => bodyOf(v2, 5),
+      (error: { statusCode: number }) => error.statusCode === 413,
+    );
   });
 });
 
@@ -107,10 +134,20 @@ describe('errors', () => {
 
 describe('loadConfig', () => {
   test('requires MODEL_ID and names it', () => {
-    assert.throws(() => loadConfig({}), (error: ConfigurationError) => /MODEL_ID is not set/.test(error.message));
+    assert.throws(
+      () => loadConfig({}),
+      (error: ConfigurationError) => /MODEL_ID is not set/.test(error.message),
+    );
   });
   test('reads every variable once, with defaults', () => {
-    const config = loadConfig({ MODEL_ID: 'm', MODEL_DIR: '/models/m', MAX_BATCH_TOKENS: '1024', OUTPUT_BUCKETS: 'a, b', MODEL_TYPE: 'rerank', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' });
+    const config = loadConfig({
+      MODEL_ID: 'm',
+      MODEL_DIR: '/models/m',
+      MAX_BATCH_TOKENS: '1024',
+      OUTPUT_BUCKETS: 'a, b',
+      MODEL_TYPE: 'rerank',
+      AWS_ENDPOINT_URL: 'http://127.0.0.1:4566',
+    });
     assert.equal(config.model.dir, '/models/m');
     assert.equal(config.model.type, 'rerank');
     assert.equal(config.limits.maxBatchTokens, 1024);
@@ -120,8 +157,14 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ MODEL_ID: 'm' }).model.hubUrl, 'https://huggingface.co');
   });
   test('bad values name the variable, the value and what was expected', () => {
-    assert.throws(() => loadConfig({ MODEL_ID: 'm', MAX_BATCH_TOKENS: 'lots' }), /MAX_BATCH_TOKENS="lots" is not valid: expected an integer >= 1/);
-    assert.throws(() => loadConfig({ MODEL_ID: 'm', MODEL_TYPE: 'audio' }), /MODEL_TYPE="audio" is not valid: expected one of text, image, sparse, rerank/);
+    assert.throws(
+      () => loadConfig({ MODEL_ID: 'm', MAX_BATCH_TOKENS: 'lots' }),
+      /MAX_BATCH_TOKENS="lots" is not valid: expected an integer >= 1/,
+    );
+    assert.throws(
+      () => loadConfig({ MODEL_ID: 'm', MODEL_TYPE: 'audio' }),
+      /MODEL_TYPE="audio" is not valid: expected one of text, image, sparse, rerank/,
+    );
     assert.throws(() => loadConfig({ MODEL_ID: 'm', MODEL_DOWNLOAD: 'maybe' }), /MODEL_DOWNLOAD="maybe"/);
   });
   test('on Lambda the cache lives in /tmp', () => {
