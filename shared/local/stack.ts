@@ -1,4 +1,6 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { type Env, loadConfig } from '../config.ts';
 import { createInvokeHandler, createWorkerHandler } from '../handlers.ts';
@@ -21,6 +23,11 @@ export interface LocalStackOptions {
   /** Long-poll wait of the event source mapping, seconds (short in tests so stop is quick). */
   readonly pollWaitSeconds?: number;
   readonly onProgress?: (progress: DownloadProgress) => void;
+  /** Test hooks: change the worker's S3 client (fault injection) or wrap its handler (crashes). */
+  readonly configureS3?: (client: S3Client) => void;
+  readonly wrapWorker?: (
+    worker: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>,
+  ) => (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
 }
 
 export interface LocalStack {
@@ -77,6 +84,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     const config = loadConfig(env, { modelId: 'Xenova/bge-small-en-v1.5' });
     const s3 = createS3Client(config.s3);
+    options.configureS3?.(s3);
     const sqs = new SQSClient({
       endpoint: awsEndpoint,
       region: config.s3.region ?? REGION,
@@ -97,7 +105,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     };
     startNotificationBridge({ uploads, rules: options.resources.notifications, queueUrls, s3, sqs, region: REGION, logger });
 
-    const worker = createWorkerHandler(runtime);
+    const workerHandler = createWorkerHandler(runtime);
+    const invokeWorker = (event: SQSEvent) => workerHandler(event, {} as never);
+    const worker = options.wrapWorker ? options.wrapWorker(invokeWorker) : invokeWorker;
     const mapping = startEventSourceMapping({
       sqs,
       queueUrl: queueUrls[options.resources.worker.queue],
@@ -106,7 +116,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       batchSize: options.resources.worker.batchSize,
       maximumBatchingWindowSeconds: options.resources.worker.maximumBatchingWindowSeconds,
       waitTimeSeconds: options.pollWaitSeconds,
-      invoke: (event) => worker(event, {} as never),
+      invoke: worker,
       logger,
     });
     stops.unshift(() => mapping.stop());
@@ -116,7 +126,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       port: options.invokePort,
       functions: {
         function: (event, context) => invoke(event, context as never),
-        worker: (event, context) => worker(event as never, context as never),
+        worker: (event) => worker(event as SQSEvent),
       },
       logger,
     });

@@ -1,15 +1,23 @@
 import { InvalidRequestError, toVectorizerError } from '../errors.ts';
 import { type HandlerContext, handleEmbeddingRequest } from '../request/handle.ts';
-import type { EmbeddingRequest } from '../request/schema.ts';
+import { parseEmbeddingRequest, s3DestinationSchema } from '../request/schema.ts';
 import { formatS3Uri, putJson, type S3Location } from '../storage/s3.ts';
 import { isPermanent } from './errors.ts';
 import type { PipelineDeps } from './process-object.ts';
 
 export type JobOutcome = 'written' | 'error-recorded' | 'error-logged';
 
-/** Where a job's result goes: its `save_to_s3`, else `<RESULTS_PREFIX><message id>.json`. */
-export function jobDestination(request: EmbeddingRequest, messageId: string, deps: Pick<PipelineDeps, 'pipeline'>): S3Location | undefined {
-  if (request.save_to_s3) return request.save_to_s3;
+/**
+ * Where a job's result goes: its `save_to_s3` (read even from an otherwise invalid message, so the
+ * error record lands where the caller looks), else `<RESULTS_PREFIX><message id>.json`.
+ */
+export function jobDestination(
+  body: Record<string, unknown>,
+  messageId: string,
+  deps: Pick<PipelineDeps, 'pipeline'>,
+): S3Location | undefined {
+  const explicit = s3DestinationSchema.safeParse(body.save_to_s3);
+  if (explicit.success) return explicit.data;
   const bucket = deps.pipeline.resultsBucket;
   return bucket ? { bucket, key: `${deps.pipeline.resultsPrefix}${messageId}.json` } : undefined;
 }
@@ -19,13 +27,14 @@ export function jobDestination(request: EmbeddingRequest, messageId: string, dep
  * recorded beside the destination as `<key>.error.json`; transient ones are thrown for a retry.
  */
 export async function processJob(
-  request: EmbeddingRequest,
+  body: Record<string, unknown>,
   messageId: string,
   deps: PipelineDeps,
   context: HandlerContext,
 ): Promise<JobOutcome> {
-  const destination = jobDestination(request, messageId, deps);
+  const destination = jobDestination(body, messageId, deps);
   try {
+    const request = parseEmbeddingRequest(body);
     if (!destination) {
       throw new InvalidRequestError(
         'The job message has no save_to_s3 and the worker has no RESULTS_BUCKET: add "save_to_s3": {"bucket": ..., "key": ...}.',

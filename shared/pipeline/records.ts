@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
-import { type EmbeddingRequest, parseEmbeddingRequest } from '../request/schema.ts';
 
 /** One object an S3 ObjectCreated notification names (key decoded). */
 export interface S3ObjectRef {
@@ -13,7 +12,8 @@ export interface S3ObjectRef {
 /** What one SQS message body asks the worker to do. */
 export type WorkItem =
   | { readonly kind: 's3-objects'; readonly objects: S3ObjectRef[] }
-  | { readonly kind: 'job'; readonly request: EmbeddingRequest }
+  /** A job message, validated later so a bad one can still get an error record at its destination. */
+  | { readonly kind: 'job'; readonly body: Record<string, unknown> }
   | { readonly kind: 'ignore'; readonly reason: string };
 
 const s3EventRecordSchema = z.object({
@@ -67,5 +67,8 @@ export function parseWorkItem(body: string): WorkItem {
     }));
     return objects.length ? { kind: 's3-objects', objects } : { kind: 'ignore', reason: 'no ObjectCreated records' };
   }
-  return { kind: 'job', request: parseEmbeddingRequest(parsed) };
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InvalidRequestError('The message body is not a JSON object: expected an S3 event notification or a job message.');
+  }
+  return { kind: 'job', body: parsed as Record<string, unknown> };
 }

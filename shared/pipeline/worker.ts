@@ -26,7 +26,7 @@ export async function processRecord(record: SQSRecord, deps: PipelineDeps, conte
     return;
   }
   if (item.kind === 'job') {
-    await processJob(item.request, record.messageId, deps, context);
+    await processJob(item.body, record.messageId, deps, context);
     return;
   }
   // All objects of the record run concurrently: their S3 reads overlap, and their texts share
