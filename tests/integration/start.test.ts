@@ -1,0 +1,108 @@
+/** `npm start` driven as a user would: start, upload with the AWS SDK, wait, invoke over HTTP, stop. */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { REPO_DIR } from '../helpers/shared-dir.ts';
+import { waitFor } from '../helpers/stack.ts';
+import { tinyModel } from '../helpers/tiny.ts';
+
+describe('npm start', () => {
+  let model: Awaited<ReturnType<typeof tinyModel>>;
+  let child: ChildProcess;
+  let output = '';
+
+  before(async () => {
+    model = await tinyModel('text');
+  });
+  after(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await model?.cleanup();
+  });
+
+  test('runs the whole pipeline on 127.0.0.1:4566 and :9000 and stops cleanly on Ctrl-C', async () => {
+    child = spawn('npm', ['start', '--silent'], {
+      cwd: REPO_DIR,
+      env: { ...process.env, MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, POWERTOOLS_LOG_LEVEL: 'INFO' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    await waitFor('the stack to come up', async () => (output.includes('Ctrl-C stops everything') ? true : undefined), 60_000);
+    assert.match(output, /http:\/\/127\.0\.0\.1:4566/);
+    assert.match(output, /http:\/\/127\.0\.0\.1:9000\/2015-03-31\/functions\/function\/invocations/);
+    assert.match(output, /vectorizer-input/);
+
+    const s3 = new S3Client({
+      endpoint: 'http://127.0.0.1:4566',
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'any', secretAccessKey: 'any' },
+    });
+    await s3.send(new PutObjectCommand({ Bucket: 'vectorizer-input', Key: 'docs/hello.txt', Body: 'hello world, a cat sits on the mat' }));
+    const document = await waitFor('docs/hello.txt.vectors.json', async () => {
+      try {
+        const response = await s3.send(new GetObjectCommand({ Bucket: 'vectorizer-input', Key: 'docs/hello.txt.vectors.json' }));
+        return JSON.parse(await response.Body!.transformToString()) as { count: number; source: { key: string } };
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(document.source.key, 'docs/hello.txt');
+    assert.ok(document.count >= 1);
+    s3.destroy();
+
+    const response = await fetch('http://127.0.0.1:9000/2015-03-31/functions/function/invocations', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ messages: ['Hello world', 'How are you?'] }),
+    });
+    assert.equal(response.status, 200);
+    assert.equal(((await response.json()) as { count: number }).count, 2);
+    assert.match(output, /object embedded/);
+
+    // Ctrl-C reaches the whole process group, as in a terminal.
+    process.kill(-child.pid!, 'SIGINT');
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      child.once('exit', (exitCode, exitSignal) => resolve([exitCode, exitSignal])),
+    );
+    // npm itself may end on the SIGINT it shares with its child; the stack must have stopped cleanly.
+    assert.ok(code === 0 || signal === 'SIGINT', `exit ${code} ${signal}`);
+    assert.match(output, /Stopping\.\.\.\s+Stopped\./);
+    await waitFor(
+      'the ports to close',
+      async () => {
+        const open = await fetch('http://127.0.0.1:9000/').then(
+          () => true,
+          () => false,
+        );
+        return open ? undefined : true;
+      },
+      10_000,
+    );
+  });
+
+  test('offline with no model: says how to set MODEL_DIR and exits non-zero', async () => {
+    const cache = await mkdtemp(join(tmpdir(), 'vectorizer-cache-'));
+    const run = spawnSync(process.execPath, [join(REPO_DIR, 'bin', 'vectorizer.ts'), 'start', '--aws-port', '0', '--invoke-port', '0'], {
+      env: {
+        ...process.env,
+        MODEL_ID: '',
+        MODEL_DIR: '',
+        MODEL_CACHE_DIR: cache,
+        HF_ENDPOINT: 'http://127.0.0.1:9',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+      },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    await rm(cache, { recursive: true, force: true });
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /Xenova\/bge-small-en-v1\.5/);
+    assert.match(run.stderr, /Set MODEL_DIR/);
+  });
+});
