@@ -11,10 +11,11 @@ Commands:
                                      with the same environment variables as the Lambda (MODEL_ID, MODEL_DIR, ...).
   list-models [--format table|markdown|json] [--category text|image|sparse|rerank|all]
                                      Print the model catalog.
-  start [--aws-port 4566] [--invoke-port 9000] [--resources localstack/resources.json]
+  start [--aws-port 4566] [--invoke-port 9000] [--resources localstack/resources.json] [--external-aws URL]
                                      Run the whole pipeline locally (S3+SQS emulator, notifications,
                                      worker, Lambda Invoke API) until Ctrl-C. Model from MODEL_ID /
                                      MODEL_DIR, default Xenova/bge-small-en-v1.5 (downloaded once).
+                                     --external-aws http://127.0.0.1:4566 uses LocalStack instead.
   help                               Show this text.
 `;
 

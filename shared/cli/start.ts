@@ -29,6 +29,8 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
       resources: { type: 'string', default: DEFAULT_RESOURCES },
       'aws-port': { type: 'string', default: io.env.LOCAL_AWS_PORT ?? '4566' },
       'invoke-port': { type: 'string', default: io.env.LOCAL_INVOKE_PORT ?? '9000' },
+      // LocalStack (localstack/docker-compose.yml) instead of the embedded fauxqs.
+      'external-aws': { type: 'string' },
     },
     io,
   );
@@ -47,6 +49,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
       resources,
       awsPort: Number(values['aws-port']),
       invokePort: Number(values['invoke-port']),
+      externalEndpoint: values['external-aws'] as string | undefined,
       onProgress,
     });
     const worker = resources.worker;

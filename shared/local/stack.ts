@@ -1,8 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { type Env, loadConfig } from '../config.ts';
+import { ConfigurationError } from '../errors.ts';
 import { createInvokeHandler, createWorkerHandler } from '../handlers.ts';
 import { logger } from '../logger.ts';
 import type { DownloadProgress } from '../models/download.ts';
@@ -20,6 +21,8 @@ export interface LocalStackOptions {
   readonly awsPort: number;
   /** Lambda Invoke API port (9000 by default; 0 picks a free one). */
   readonly invokePort: number;
+  /** Use an S3+SQS service already running there (LocalStack, with its own notifications) instead of fauxqs. */
+  readonly externalEndpoint?: string;
   /** Long-poll wait of the event source mapping, seconds (short in tests so stop is quick). */
   readonly pollWaitSeconds?: number;
   readonly onProgress?: (progress: DownloadProgress) => void;
@@ -46,33 +49,11 @@ const REGION = 'us-east-1';
  * Invoke API. Model and configuration come from the same environment variables as on Lambda.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const emulator = await startFauxqs({
-    port: options.awsPort,
-    host: '127.0.0.1',
-    logger: false,
-    messageSpies: { bufferSize: 1000 },
-  } as Parameters<typeof startFauxqs>[0]);
-  const awsEndpoint = `http://127.0.0.1:${emulator.port}`;
-  const stops: (() => Promise<void>)[] = [() => emulator.stop()];
+  const stops: (() => Promise<void>)[] = [];
   try {
-    const queueUrls: Record<string, string> = {};
-    const queueArns: Record<string, string> = {};
-    for (const bucket of options.resources.buckets) emulator.createBucket(bucket);
-    // Dead-letter queues first: a redrive policy names its DLQ's ARN.
-    const ordered = [...options.resources.queues].sort((a, b) => Number(Boolean(a.deadLetterQueue)) - Number(Boolean(b.deadLetterQueue)));
-    for (const queue of ordered) {
-      const attributes: Record<string, string> = {};
-      if (queue.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(queue.visibilityTimeoutSeconds);
-      if (queue.deadLetterQueue) {
-        attributes.RedrivePolicy = JSON.stringify({
-          deadLetterTargetArn: queueArns[queue.deadLetterQueue],
-          maxReceiveCount: String(queue.maxReceiveCount ?? 3),
-        });
-      }
-      const created = emulator.createQueue(queue.name, { attributes });
-      queueUrls[queue.name] = created.queueUrl;
-      queueArns[queue.name] = created.queueArn;
-    }
+    const aws = options.externalEndpoint ? await lookupExternal(options) : await startEmbedded(options);
+    stops.push(aws.stop);
+    const { awsEndpoint, queueUrls, queueArns } = aws;
 
     const env: Env = {
       AWS_ACCESS_KEY_ID: 'local',
@@ -93,17 +74,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const runtime = await createRuntime(config, { s3, onProgress: options.onProgress });
     stops.unshift(() => runtime.dispose());
 
-    const uploads: UploadSource = {
-      onUpload(listener) {
-        // fauxqs has no S3 notifications; its spy sees every upload, synchronously, in order. This
-        // predicate never matches, so it stays registered and observes every event.
-        void emulator.spy.waitForMessage((message) => {
-          if (message.service === 's3' && message.status === 'uploaded') listener(message.bucket, message.key);
-          return false;
-        });
-      },
-    };
-    startNotificationBridge({ uploads, rules: options.resources.notifications, queueUrls, s3, sqs, region: REGION, logger });
+    // LocalStack sends real notifications; fauxqs has none, so the bridge stands in for them.
+    if (aws.uploads)
+      startNotificationBridge({ uploads: aws.uploads, rules: options.resources.notifications, queueUrls, s3, sqs, region: REGION, logger });
 
     const workerHandler = createWorkerHandler(runtime);
     const invokeWorker = (event: SQSEvent) => workerHandler(event, {} as never);
@@ -147,4 +120,75 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     for (const stop of stops) await stop().catch(() => undefined);
     throw error;
   }
+}
+
+interface AwsSide {
+  awsEndpoint: string;
+  queueUrls: Record<string, string>;
+  queueArns: Record<string, string>;
+  uploads?: UploadSource;
+  stop(): Promise<void>;
+}
+
+/** fauxqs in this process, with the declared buckets and queues. */
+async function startEmbedded(options: LocalStackOptions): Promise<AwsSide> {
+  const emulator = await startFauxqs({
+    port: options.awsPort,
+    host: '127.0.0.1',
+    logger: false,
+    messageSpies: { bufferSize: 1000 },
+  } as Parameters<typeof startFauxqs>[0]);
+  const queueUrls: Record<string, string> = {};
+  const queueArns: Record<string, string> = {};
+  for (const bucket of options.resources.buckets) emulator.createBucket(bucket);
+  // Dead-letter queues first: a redrive policy names its DLQ's ARN.
+  const ordered = [...options.resources.queues].sort((a, b) => Number(Boolean(a.deadLetterQueue)) - Number(Boolean(b.deadLetterQueue)));
+  for (const queue of ordered) {
+    const attributes: Record<string, string> = {};
+    if (queue.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(queue.visibilityTimeoutSeconds);
+    if (queue.deadLetterQueue) {
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: queueArns[queue.deadLetterQueue],
+        maxReceiveCount: String(queue.maxReceiveCount ?? 3),
+      });
+    }
+    const created = emulator.createQueue(queue.name, { attributes });
+    queueUrls[queue.name] = created.queueUrl;
+    queueArns[queue.name] = created.queueArn;
+  }
+  const uploads: UploadSource = {
+    onUpload(listener) {
+      // fauxqs's spy sees every upload, synchronously, in order. This predicate never matches, so
+      // it stays registered and observes every event.
+      void emulator.spy.waitForMessage((message) => {
+        if (message.service === 's3' && message.status === 'uploaded') listener(message.bucket, message.key);
+        return false;
+      });
+    },
+  };
+  return { awsEndpoint: `http://127.0.0.1:${emulator.port}`, queueUrls, queueArns, uploads, stop: () => emulator.stop() };
+}
+
+/** An S3+SQS service someone else runs (LocalStack with localstack/init-aws.sh): look the queues up. */
+async function lookupExternal(options: LocalStackOptions): Promise<AwsSide> {
+  const endpoint = options.externalEndpoint as string;
+  const sqs = new SQSClient({ endpoint, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const queueUrls: Record<string, string> = {};
+  const queueArns: Record<string, string> = {};
+  try {
+    for (const queue of options.resources.queues) {
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queue.name }));
+      const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+      queueUrls[queue.name] = QueueUrl ?? '';
+      queueArns[queue.name] = Attributes?.QueueArn ?? '';
+    }
+  } catch (cause) {
+    throw new ConfigurationError(
+      `Cannot find the queues at ${endpoint} (${(cause as Error).message}): start LocalStack with localstack/docker-compose.yml first.`,
+      { cause },
+    );
+  } finally {
+    sqs.destroy();
+  }
+  return { awsEndpoint: endpoint, queueUrls, queueArns, stop: async () => undefined };
 }
