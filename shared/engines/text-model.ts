@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import { MAX_ROWS_PER_RUN, runInBatches } from './run-batches.ts';
+import { createSession, type Session, type Tensor } from './session.ts';
+import { requireOutput } from './session-io.ts';
+import { type BatchTensors, type Encoding, feedsFor, TextTokenizer, toBatchTensors } from './tokenizer.ts';
+import type { EngineOptions, TextOptions, TextUsage, TokenCounter } from './types.ts';
+
+/** The prefix a model wants for this kind of input (e5 `query: `, nomic `search_document: `). */
+export function applyPrefix(texts: readonly string[], prefix: string | undefined): readonly string[] {
+  return prefix ? texts.map((text) => prefix + text) : texts;
+}
+
+/** Token totals of a set of encodings. */
+export function usageOf(encodings: Encoding[]): { encodings: Encoding[] } & TextUsage {
+  const counts = encodings.map((encoding) => encoding.ids.length);
+  return {
+    encodings,
+    counts,
+    tokens: counts.reduce((sum, count) => sum + count, 0),
+    truncated: encodings.flatMap((encoding, index) => (encoding.truncated ? [index] : [])),
+  };
+}
+
+/** What the text, sparse and rerank engines share: tokenizer, session, token-budget runs. */
+export interface TextModel {
+  readonly tokenizer: TextTokenizer;
+  readonly session: Session;
+  readonly tokens: TokenCounter;
+  /** Encodes texts with the model's prefix for `inputType`, truncating or rejecting per options. */
+  encodeTexts(texts: readonly string[], options: TextOptions): { encodings: Encoding[] } & TextUsage;
+  /**
+   * Runs encodings in token-budget batches; `read` turns each batch's output into one result per
+   * row (the output tensor is released right after). Results come back in the encodings' order.
+   */
+  runBatches<Result>(
+    encodings: readonly Encoding[],
+    maxTokens: number,
+    read: (output: Tensor, tensors: BatchTensors) => Result[],
+  ): Promise<Result[]>;
+}
+
+/** Opens the tokenizer and the ONNX session of a text-input model (text, sparse, rerank). */
+export async function openTextModel(options: EngineOptions): Promise<TextModel> {
+  const { spec } = options;
+  const modelPath = join(spec.dir, spec.file);
+  const [tokenizer, session] = await Promise.all([
+    TextTokenizer.load(spec.dir, spec.maxTokens),
+    createSession(modelPath, { intraOpThreads: options.intraOpThreads }),
+  ]);
+  const outputName = requireOutput(session, spec.outputName, modelPath);
+  return {
+    tokenizer,
+    session,
+    tokens: { countContentTokens: (text: string) => tokenizer.tokenize(text).length, maxContentTokens: tokenizer.maxContentTokens },
+    encodeTexts(texts, textOptions) {
+      const prefixed = applyPrefix(texts, textOptions.inputType ? spec.prefixes[textOptions.inputType] : undefined);
+      return usageOf(prefixed.map((text, index) => tokenizer.encode(text, textOptions.truncate, index)));
+    },
+    runBatches(encodings, maxTokens, read) {
+      return runInBatches(
+        encodings,
+        (encoding) => encoding.ids.length,
+        { maxTokens, maxItems: MAX_ROWS_PER_RUN },
+        async (batch) => {
+          const tensors = toBatchTensors(batch, tokenizer.padId);
+          const outputs = await session.run(feedsFor(tensors, session.inputNames), [outputName]);
+          const output = outputs[outputName];
+          try {
+            return read(output, tensors);
+          } finally {
+            output.dispose();
+          }
+        },
+      );
+    },
+  };
+}
