@@ -1,8 +1,10 @@
 import { parseArgs } from 'node:util';
+import { runDownload } from './download.ts';
 import { runInvoke } from './invoke.ts';
 import type { CliIo } from './io.ts';
 import { runListModels } from './list-models.ts';
 import { runStart } from './start.ts';
+import { runWarmup } from './warmup.ts';
 
 const USAGE = `Usage: vectorizer <command> [options]
 
@@ -16,6 +18,9 @@ Commands:
                                      worker, Lambda Invoke API) until Ctrl-C. Model from MODEL_ID /
                                      MODEL_DIR, default Xenova/bge-small-en-v1.5 (downloaded once).
                                      --external-aws http://127.0.0.1:4566 uses LocalStack instead.
+  download [--model ID] [--file F] [--dir DIR] [--revision R] [--checksums FILE]
+                                     Download a catalog model into a folder (hub: HF_ENDPOINT).
+  warmup                             Load the configured model and serve one sample request (image builds).
   help                               Show this text.
 `;
 
@@ -25,6 +30,8 @@ const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   invoke: runInvoke,
   'list-models': runListModels,
   start: runStart,
+  download: runDownload,
+  warmup: runWarmup,
 });
 
 /** Runs one CLI command; returns the exit code. */

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import type { ModelConfig } from '../config.ts';
 import { ConfigurationError } from '../errors.ts';
 import { findCatalogEntry } from './catalog.ts';
-import { type DownloadProgress, downloadModel } from './download.ts';
+import { type DownloadManifest, type DownloadProgress, type DownloadRequest, downloadModel } from './download.ts';
 import type { CatalogEntry, ModelType, Pooling, Prefixes } from './types.ts';
 
 /** Everything the engines need to serve one model, resolved once at start. */
@@ -188,14 +188,22 @@ async function locateCatalogModel(
       `MODEL_ID=${JSON.stringify(config.id)} is not in the cache (${dir}) and MODEL_DOWNLOAD=false: set MODEL_DIR to a folder holding the model, or allow the download.`,
     );
   }
-  await downloadModel({
-    hubUrl: config.hubUrl,
-    id: entry.id,
-    revision: config.revision,
-    files: [...REQUIRED_FILES[chosen.type], chosen.file, ...chosen.extraFiles],
-    optionalFiles: OPTIONAL_FILES,
-    dir,
-    onProgress,
-  });
+  await downloadCatalogModel(chosen, { hubUrl: config.hubUrl, revision: config.revision, dir, onProgress });
   return dir;
+}
+
+/**
+ * Downloads everything a catalog variant needs (its ONNX file, extra weights, config, tokenizer or
+ * preprocessor files) into `dir`. What `vectorizer download` and Dockerfile.variant run.
+ */
+export function downloadCatalogModel(
+  entry: CatalogEntry,
+  options: Pick<DownloadRequest, 'hubUrl' | 'revision' | 'dir' | 'onProgress' | 'expectedSha256'>,
+): Promise<DownloadManifest> {
+  return downloadModel({
+    ...options,
+    id: entry.id,
+    files: [...REQUIRED_FILES[entry.type], entry.file, ...entry.extraFiles],
+    optionalFiles: OPTIONAL_FILES,
+  });
 }
