@@ -12,7 +12,8 @@ const param = (resolveVariable, name, fallback) => resolveVariable(`param:${name
 async function imageFor(name, { resolveVariable }) {
   const uri = await param(resolveVariable, 'image', '');
   if (!uri) return { name: 'vectorizer', command: COMMANDS[name] };
-  if (!/@sha256:[0-9a-f]{64}$/.test(uri)) throw new Error(`--param image=${uri} must be pinned by digest: <repository uri>@sha256:<64 hex digits>`);
+  if (!/@sha256:[0-9a-f]{64}$/.test(uri))
+    throw new Error(`--param image=${uri} must be pinned by digest: <repository uri>@sha256:<64 hex digits>`);
   return { uri, command: COMMANDS[name] };
 }
 
@@ -24,7 +25,8 @@ module.exports = {
   visibilityTimeout: async ({ resolveVariable }) => 6 * Number(await param(resolveVariable, 'timeout', 120)),
 
   /** An IAM-authenticated Function URL on the invoke function, when --param functionUrl=true. */
-  functionUrl: async ({ resolveVariable }) => (String(await param(resolveVariable, 'functionUrl', 'false')) === 'true' ? { authorizer: 'aws_iam' } : false),
+  functionUrl: async ({ resolveVariable }) =>
+    String(await param(resolveVariable, 'functionUrl', 'false')) === 'true' ? { authorizer: 'aws_iam' } : false,
 
   /** Objects the functions may write: the input bucket (outputs beside sources) and --param outputBuckets. */
   outputObjectArns: async ({ resolveVariable }) => {
@@ -32,7 +34,8 @@ module.exports = {
       .split(',')
       .map((bucket) => bucket.trim())
       .filter(Boolean);
-    for (const bucket of extra) if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`--param outputBuckets: ${bucket} is not a bucket name`);
+    for (const bucket of extra)
+      if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new Error(`--param outputBuckets: ${bucket} is not a bucket name`);
     return [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['InputBucket', 'Arn'] }, '/*']] }, ...extra.map((bucket) => `arn:aws:s3:::${bucket}/*`)];
   },
 

@@ -27,13 +27,17 @@ export async function runDownload(args: string[], io: CliIo): Promise<number> {
   if (!values) return 2;
   const id = values.model as string;
   const file = values.file as string | undefined;
-  const entry = findCatalogEntry(id, file, values.type as string | undefined) ?? (file ? findCatalogEntry(id, undefined, values.type as string | undefined) : undefined);
+  const entry =
+    findCatalogEntry(id, file, values.type as string | undefined) ??
+    (file ? findCatalogEntry(id, undefined, values.type as string | undefined) : undefined);
   if (!entry) {
     io.stderr.write(`vectorizer download: --model ${JSON.stringify(id)} is not in the catalog (see \`vectorizer list-models\`).\n`);
     return 2;
   }
   try {
-    const expectedSha256 = values.checksums ? (JSON.parse(await readFile(values.checksums as string, 'utf8')) as Record<string, string>) : undefined;
+    const expectedSha256 = values.checksums
+      ? (JSON.parse(await readFile(values.checksums as string, 'utf8')) as Record<string, string>)
+      : undefined;
     const manifest = await downloadCatalogModel(file ? { ...entry, file } : entry, {
       hubUrl: io.env.HF_ENDPOINT ?? 'https://huggingface.co',
       revision: values.revision as string,

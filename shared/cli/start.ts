@@ -4,8 +4,8 @@ import { loadResources } from '../local/resources.ts';
 import { startLocalStack } from '../local/stack.ts';
 import type { DownloadProgress } from '../models/download.ts';
 import { parseOptions } from './index.ts';
-import { progressLine } from './progress.ts';
 import type { CliIo } from './io.ts';
+import { progressLine } from './progress.ts';
 
 const DEFAULT_RESOURCES = fileURLToPath(new URL('../../localstack/resources.json', import.meta.url));
 

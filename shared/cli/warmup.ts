@@ -16,7 +16,9 @@ async function sampleRequest(type: ModelType): Promise<EmbeddingRequest> {
     case 'rerank':
       return { query: 'What is warm-up?', documents: ['Warm-up runs the model once.', 'Bananas are yellow.'] };
     case 'image': {
-      const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 80, b: 30 } } }).png().toBuffer();
+      const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 80, b: 30 } } })
+        .png()
+        .toBuffer();
       return { images: [{ base64: png.toString('base64') }] };
     }
   }

@@ -56,7 +56,10 @@ export function hubFileUrl(hubUrl: string, id: string, revision: string, file: s
 export async function downloadModel(request: DownloadRequest): Promise<DownloadManifest> {
   const files: DownloadManifest['files'] = {};
   let commit: string | undefined;
-  for (const [file, required] of [...request.files.map((f) => [f, true] as const), ...(request.optionalFiles ?? []).map((f) => [f, false] as const)]) {
+  for (const [file, required] of [
+    ...request.files.map((f) => [f, true] as const),
+    ...(request.optionalFiles ?? []).map((f) => [f, false] as const),
+  ]) {
     const result = await downloadFile(request, file, required);
     if (!result) continue;
     files[file] = { sha256: result.sha256, size: result.size };
