@@ -1,4 +1,5 @@
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,7 +9,10 @@ import { join } from 'node:path';
  * `GET /<org>/<name>/resolve/<revision>/<file>` -> the file (content-length set), 404 otherwise.
  * `repos` maps a repository id to a local folder.
  */
-export async function startFakeHub(repos: Record<string, string>): Promise<{ url: string; requests: string[]; stop(): Promise<void> }> {
+export async function startFakeHub(
+  repos: Record<string, string>,
+  options: { lfsSha256?: (file: string, actual: string) => string } = {},
+): Promise<{ url: string; requests: string[]; stop(): Promise<void> }> {
   const requests: string[] = [];
   const server = createServer((request, response) => {
     const path = decodeURIComponent(request.url ?? '');
@@ -21,7 +25,17 @@ export async function startFakeHub(repos: Record<string, string>): Promise<{ url
       response.end('Entry not found');
       return;
     }
-    response.writeHead(200, { 'content-length': statSync(file).size, 'content-type': 'application/octet-stream' });
+    // Like the hub: LFS files (the ONNX weights) carry their sha256 as x-linked-etag; every file the commit.
+    const headers: Record<string, string | number> = {
+      'content-length': statSync(file).size,
+      'content-type': 'application/octet-stream',
+      'x-repo-commit': 'c0ffee'.padEnd(40, '0'),
+    };
+    if (file.endsWith('.onnx')) {
+      const actual = createHash('sha256').update(readFileSync(file)).digest('hex');
+      headers['x-linked-etag'] = `"${options.lfsSha256 ? options.lfsSha256(match![3], actual) : actual}"`;
+    }
+    response.writeHead(200, headers);
     createReadStream(file).pipe(response);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
