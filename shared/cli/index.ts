@@ -3,7 +3,6 @@ import { runDownload } from './download.ts';
 import { runInvoke } from './invoke.ts';
 import type { CliIo } from './io.ts';
 import { runListModels } from './list-models.ts';
-import { runStart } from './start.ts';
 import { runWarmup } from './warmup.ts';
 
 const USAGE = `Usage: vectorizer <command> [options]
@@ -29,7 +28,8 @@ type Command = (args: string[], io: CliIo) => Promise<number>;
 const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   invoke: runInvoke,
   'list-models': runListModels,
-  start: runStart,
+  // Loaded on use: the local stack needs fauxqs, a development dependency absent from the Lambda image.
+  start: async (args, io) => (await import('./start.ts')).runStart(args, io),
   download: runDownload,
   warmup: runWarmup,
 });
