@@ -1,6 +1,6 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Limits } from '../config.ts';
-import type { Engine, ImageEngine, RerankEngine, SparseEngine, TextEngine } from '../engines/types.ts';
+import type { Engine, ImageEngine, RerankEngine, SparseEngine, TextEngine, TextOptions } from '../engines/types.ts';
 import { PayloadTooLargeError, S3AccessDeniedError, UnsupportedForModelError } from '../errors.ts';
 import { rankByScore } from '../math/ranking.ts';
 import { sigmoid, toNumberArray } from '../math/vector.ts';
@@ -99,10 +99,16 @@ function checkCount(count: number, limits: Limits, what: string): void {
   }
 }
 
-async function textsOf(request: EmbeddingRequest, context: HandlerContext): Promise<string[]> {
+/** The texts of a text or sparse request (inline or from S3) and how to encode them. */
+async function textInputsOf(
+  request: EmbeddingRequest,
+  engine: TextEngine | SparseEngine,
+  context: HandlerContext,
+): Promise<{ texts: string[]; options: TextOptions }> {
+  requireExactlyOne(request, ['messages', 's3_file'], engine);
   const texts = request.messages ?? (await readTextsFromS3(request.s3_file as string, inputContext(context)));
   checkCount(texts.length, context.limits, 'texts');
-  return texts;
+  return { texts, options: { truncate: request.truncate ?? true, inputType: request.input_type } };
 }
 
 function inputContext(context: HandlerContext): InputContext {
@@ -114,9 +120,8 @@ function withTruncation<T extends object>(response: T, truncated: number[]): T &
 }
 
 async function handleText(request: EmbeddingRequest, engine: TextEngine, context: HandlerContext): Promise<DenseResponse> {
-  requireExactlyOne(request, ['messages', 's3_file'], engine);
-  const texts = await textsOf(request, context);
-  const result = await engine.embed(texts, { truncate: request.truncate ?? true, inputType: request.input_type });
+  const { texts, options } = await textInputsOf(request, engine, context);
+  const result = await engine.embed(texts, options);
   return withTruncation(
     {
       embeddings: result.embeddings.map(toNumberArray),
@@ -131,9 +136,8 @@ async function handleText(request: EmbeddingRequest, engine: TextEngine, context
 }
 
 async function handleSparse(request: EmbeddingRequest, engine: SparseEngine, context: HandlerContext): Promise<SparseResponse> {
-  requireExactlyOne(request, ['messages', 's3_file'], engine);
-  const texts = await textsOf(request, context);
-  const result = await engine.embed(texts, { truncate: request.truncate ?? true, inputType: request.input_type });
+  const { texts, options } = await textInputsOf(request, engine, context);
+  const result = await engine.embed(texts, options);
   return withTruncation(
     {
       sparse_embeddings: result.vectors,
