@@ -75,15 +75,14 @@ export class TextTokenizer {
       return { ids: full.ids, typeIds: full.token_type_ids ?? zeros(full.ids.length), truncated: false };
     }
     if (!truncate) throw this.tooLong(index, full.ids.length);
+    const queryTokens = this.tokenize(query);
+    const documentTokens = this.tokenize(document);
     const [lengthA, lengthB] = longestFirstLengths(
-      this.tokenize(query).length,
-      this.tokenize(document).length,
+      queryTokens.length,
+      documentTokens.length,
       Math.max(this.maxTokens - this.pairSpecials, 0),
     );
-    return {
-      ...this.withSpecials(this.tokenize(query).slice(0, lengthA), this.tokenize(document).slice(0, lengthB)),
-      truncated: true,
-    };
+    return { ...this.withSpecials(queryTokens.slice(0, lengthA), documentTokens.slice(0, lengthB)), truncated: true };
   }
 
   private withSpecials(tokens: string[], pair: string[] | null): { ids: number[]; typeIds: number[] } {
