@@ -20,6 +20,8 @@ Commands:
   download [--model ID] [--file F] [--dir DIR] [--revision R] [--checksums FILE]
                                      Download a catalog model into a folder (hub: HF_ENDPOINT).
   warmup                             Load the configured model and serve one sample request (image builds).
+  bench [--quick] [--models DIR | --model-dir DIR --type T --file F] [--size N] [--rounds R]
+                                     Benchmark against transformers.js, fastembed and the ONNX Runtime floor.
   help                               Show this text.
 `;
 
@@ -32,6 +34,7 @@ const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   start: async (args, io) => (await import('./start.ts')).runStart(args, io),
   download: runDownload,
   warmup: runWarmup,
+  bench: async (args, io) => (await import('./bench.ts')).runBenchCommand(args, io),
 });
 
 /** Runs one CLI command; returns the exit code. */

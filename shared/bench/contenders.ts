@@ -1,0 +1,218 @@
+/**
+ * The contenders of `vectorizer bench`, each loaded in its own process (see child.ts) so that peak
+ * memory and cold start are its own. Every contender embeds the same items with the same threads.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Tensor } from 'onnxruntime-node';
+import type { Encoding } from '../engines/tokenizer.ts';
+import type { ModelType } from '../models/types.ts';
+
+// Every contender imports its own stack lazily: fastembed brings its own onnxruntime-node (1.21),
+// which cannot load once this project's 1.30 native library is in the process.
+
+/** A text (text, sparse), a document scored against the fixed query (rerank), or image bytes. */
+export type Item = string | Uint8Array;
+
+export interface BenchSpec {
+  readonly contender: string;
+  readonly type: ModelType;
+  readonly modelDir: string;
+  readonly modelFile: string;
+  readonly threads: number;
+  /** The rerank query every document is scored against. */
+  readonly query: string;
+}
+
+export interface Contender {
+  /** Untimed: pre-tokenise, pick the batch size; returns a note for the report. */
+  prepare?(items: Item[]): Promise<string | undefined>;
+  run(items: Item[]): Promise<void>;
+}
+
+export const RERANK_QUERY = 'what is the best way to keep the public informed about local government';
+
+const texts = (items: Item[]) => items as string[];
+const base64 = (items: Item[]) => (items as Uint8Array[]).map((bytes) => Buffer.from(bytes).toString('base64'));
+
+/** This project, through the invoke handler's own code path (schema, engine, response). */
+async function vectorizer(spec: BenchSpec): Promise<Contender> {
+  const { loadConfig } = await import('../config.ts');
+  const { createRuntime } = await import('../runtime.ts');
+  const { handleInvokeEvent } = await import('../request/invoke-event.ts');
+  const runtime = await createRuntime(
+    loadConfig({ MODEL_ID: `bench/${spec.type}`, MODEL_DIR: spec.modelDir, MODEL_FILE: spec.modelFile, MODEL_TYPE: spec.type, ORT_INTRA_OP_THREADS: String(spec.threads), MAX_INPUTS: '100000' }),
+  );
+  const payload = (items: Item[]) =>
+    spec.type === 'image' ? { images: base64(items).map((data) => ({ base64: data })) } : spec.type === 'rerank' ? { query: spec.query, documents: texts(items) } : { messages: texts(items) };
+  return {
+    async run(items) {
+      await handleInvokeEvent(payload(items), runtime.context);
+    },
+  };
+}
+
+const FLOOR_BATCH_SIZES = [4, 8, 16, 32, 64];
+
+/**
+ * The floor: onnxruntime-node `session.run` on pre-tokenised (or pre-processed) inputs in
+ * length-sorted batches of the best fixed size found, outputs untouched. Everything a contender
+ * spends above this is overhead.
+ */
+async function floor(spec: BenchSpec): Promise<Contender> {
+  const ort = await import('onnxruntime-node');
+  const { decodeImage } = await import('../engines/image.ts');
+  const { TextTokenizer, toBatchTensors } = await import('../engines/tokenizer.ts');
+  const { parsePreprocessorConfig, preprocessImage } = await import('../math/image-preprocess.ts');
+  const session = await ort.InferenceSession.create(join(spec.modelDir, spec.modelFile), {
+    graphOptimizationLevel: 'all',
+    intraOpNumThreads: spec.threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  });
+  const tokenizer = spec.type === 'image' ? undefined : await TextTokenizer.load(spec.modelDir, 512);
+  const preprocessor = spec.type === 'image' ? parsePreprocessorConfig(JSON.parse(await readFile(join(spec.modelDir, 'preprocessor_config.json'), 'utf8'))) : undefined;
+  const encodings = new Map<Item, Encoding>();
+  const pixels = new Map<Item, Float32Array>();
+  let batchSize = 32;
+
+  async function encode(items: Item[]): Promise<void> {
+    for (const item of items) {
+      if (encodings.has(item) || pixels.has(item)) continue;
+      if (spec.type === 'image') pixels.set(item, preprocessImage(await decodeImage(item as Uint8Array, 0), preprocessor!).pixels);
+      else if (spec.type === 'rerank') encodings.set(item, tokenizer!.encodePair(spec.query, item as string, true));
+      else encodings.set(item, tokenizer!.encode(item as string, true));
+    }
+  }
+
+  async function runBatches(items: Item[], size: number): Promise<void> {
+    // Prepared items are pre-tokenised; others (a cold start) are encoded here, inside the timing.
+    await encode(items);
+    if (spec.type === 'image') {
+      for (let start = 0; start < items.length; start += size) {
+        const batch = items.slice(start, start + size);
+        const plane = pixels.get(batch[0])!.length;
+        const data = new Float32Array(batch.length * plane);
+        batch.forEach((item, row) => data.set(pixels.get(item)!, row * plane));
+        const side = Math.sqrt(plane / 3);
+        await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, [batch.length, 3, side, side]) });
+      }
+      return;
+    }
+    const sorted = items.map((item) => encodings.get(item)!).sort((a, b) => b.ids.length - a.ids.length);
+    for (let start = 0; start < sorted.length; start += size) {
+      const tensors = toBatchTensors(sorted.slice(start, start + size), tokenizer!.padId);
+      const feeds: Record<string, Tensor> = {};
+      for (const name of session.inputNames) feeds[name] = tensors[name as 'input_ids'];
+      await session.run(feeds);
+    }
+  }
+
+  return {
+    async prepare(items) {
+      await encode(items);
+      let best = { size: batchSize, ms: Number.POSITIVE_INFINITY };
+      for (const size of FLOOR_BATCH_SIZES) {
+        const started = performance.now();
+        await runBatches(items, size);
+        const ms = performance.now() - started;
+        if (ms < best.ms) best = { size, ms };
+      }
+      batchSize = best.size;
+      return `batch size ${batchSize}`;
+    },
+    run: (items) => runBatches(items, batchSize),
+  };
+}
+
+/** transformers.js, as its documentation shows it, and in length-sorted batches of the best size. */
+async function transformersJs(spec: BenchSpec, batched: boolean): Promise<Contender> {
+  const hf = await import('@huggingface/transformers');
+  const dtype = spec.modelFile.includes('quantized') ? 'q8' : 'fp32';
+  const options = { dtype, local_files_only: true, session_options: { intraOpNumThreads: spec.threads, interOpNumThreads: 1 } } as never;
+  let embed: (items: Item[]) => Promise<void>;
+  if (spec.type === 'text') {
+    const extractor = await hf.pipeline('feature-extraction', spec.modelDir, options);
+    embed = async (items) => {
+      await extractor(texts(items), { pooling: 'mean', normalize: true });
+    };
+  } else if (spec.type === 'rerank' || spec.type === 'sparse') {
+    const tokenizer = await hf.AutoTokenizer.from_pretrained(spec.modelDir);
+    const model =
+      spec.type === 'rerank' ? await hf.AutoModelForSequenceClassification.from_pretrained(spec.modelDir, options) : await hf.AutoModelForMaskedLM.from_pretrained(spec.modelDir, options);
+    embed = async (items) => {
+      const inputs =
+        spec.type === 'rerank'
+          ? tokenizer(new Array(items.length).fill(spec.query), { text_pair: texts(items), padding: true, truncation: true })
+          : tokenizer(texts(items), { padding: true, truncation: true });
+      const { logits } = await model(inputs);
+      if (spec.type === 'sparse') {
+        // What a user writes for SPLADE on top: max over tokens of log(1 + relu(logit)).
+        const [rows, seq, vocab] = logits.dims as number[];
+        const data = logits.data as Float32Array;
+        const mask = inputs.attention_mask.data as BigInt64Array;
+        for (let row = 0; row < rows; row++) {
+          const weights = new Float32Array(vocab);
+          for (let t = 0; t < seq; t++) {
+            if (mask[row * seq + t] === 0n) continue;
+            for (let v = 0; v < vocab; v++) weights[v] = Math.max(weights[v], Math.log1p(Math.max(0, data[(row * seq + t) * vocab + v])));
+          }
+        }
+      }
+    };
+  } else {
+    const processor = await hf.AutoProcessor.from_pretrained(spec.modelDir);
+    const model = await hf.CLIPVisionModelWithProjection.from_pretrained(spec.modelDir, { ...(options as object), model_file_name: spec.modelFile.replace(/^onnx\//, '').replace(/(_quantized)?\.onnx$/, '') } as never);
+    embed = async (items) => {
+      const images = await Promise.all((items as Uint8Array[]).map((bytes) => hf.RawImage.fromBlob(new Blob([bytes]))));
+      await model(await processor(images));
+    };
+  }
+  if (!batched) return { run: embed };
+  let batchSize = 16;
+  const lengthOf = (item: Item) => (typeof item === 'string' ? item.length : 0);
+  const runSorted = async (items: Item[], size: number) => {
+    const sorted = [...items].sort((a, b) => lengthOf(b) - lengthOf(a));
+    for (let start = 0; start < sorted.length; start += size) await embed(sorted.slice(start, start + size));
+  };
+  return {
+    async prepare(items) {
+      let best = { size: batchSize, ms: Number.POSITIVE_INFINITY };
+      for (const size of [4, 8, 16, 32]) {
+        const started = performance.now();
+        await runSorted(items, size);
+        const ms = performance.now() - started;
+        if (ms < best.ms) best = { size, ms };
+      }
+      batchSize = best.size;
+      return `batch size ${batchSize}`;
+    },
+    run: (items) => runSorted(items, batchSize),
+  };
+}
+
+/** fastembed (npm), the seed's own library family, on the same model folder. */
+async function fastembed(spec: BenchSpec): Promise<Contender> {
+  if (spec.type !== 'text') throw new Error(`fastembed contender covers dense text only, not ${spec.type}`);
+  const { EmbeddingModel, FlagEmbedding } = await import('fastembed');
+  const model = await FlagEmbedding.init({ model: EmbeddingModel.CUSTOM, modelAbsoluteDirPath: spec.modelDir, modelName: spec.modelFile, showDownloadProgress: false });
+  return {
+    async run(items) {
+      for await (const batch of model.embed(texts(items), 32)) void batch;
+    },
+  };
+}
+
+/** Contender name -> loader. */
+export const CONTENDERS: Readonly<Record<string, (spec: BenchSpec) => Promise<Contender>>> = Object.freeze({
+  vectorizer,
+  floor,
+  'transformers.js (one call)': (spec: BenchSpec) => transformersJs(spec, false),
+  'transformers.js (batched)': (spec: BenchSpec) => transformersJs(spec, true),
+  fastembed,
+});
+
+/** Which contenders run for a model type. */
+export function contendersFor(type: ModelType): string[] {
+  return type === 'text' ? Object.keys(CONTENDERS) : ['vectorizer', 'floor', 'transformers.js (batched)'];
+}

@@ -1,0 +1,263 @@
+/**
+ * `vectorizer bench`: every contender in its own process, the same items and threads, warm-up
+ * excluded, contenders interleaved round by round (ratios taken per round, then the median), plus
+ * latency, peak RSS and cold start in fresh processes.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { TextTokenizer } from '../engines/tokenizer.ts';
+import type { ModelType } from '../models/types.ts';
+import type { ChildReply, ChildRequest } from './child.ts';
+import { type BenchSpec, contendersFor, type Item, RERANK_QUERY } from './contenders.ts';
+import { builtInCorpus } from './corpus.ts';
+import { percentile, roundRatios, type Spread, spread } from './stats.ts';
+
+export interface BenchOptions {
+  readonly type: ModelType;
+  readonly modelDir: string;
+  readonly modelFile: string;
+  readonly threads: number;
+  readonly size: number;
+  readonly rounds: number;
+  readonly latencyRepeats: number;
+  readonly coldStarts: number;
+  /** A file of texts (one per line, or a JSON array) instead of the built-in corpus. */
+  readonly corpusFile?: string;
+  /** A folder of images instead of generated ones. */
+  readonly imagesDir?: string;
+  readonly contenders?: readonly string[];
+  readonly progress: (line: string) => void;
+}
+
+export interface ContenderResult {
+  readonly name: string;
+  readonly error?: string;
+  readonly note?: string;
+  readonly loadMs?: number;
+  readonly roundMs?: number[];
+  readonly itemsPerSecond?: Spread;
+  readonly tokensPerSecond?: Spread;
+  readonly vsFloor?: Spread;
+  readonly vsVectorizer?: Spread;
+  readonly latency1?: { p50: number; p95: number };
+  readonly latency32?: { p50: number; p95: number };
+  readonly peakRssMb?: number;
+  readonly coldStartMs?: Spread;
+}
+
+export interface BenchReport {
+  readonly type: ModelType;
+  readonly modelDir: string;
+  readonly modelFile: string;
+  readonly items: number;
+  readonly tokens?: number;
+  readonly threads: number;
+  readonly rounds: number;
+  readonly results: ContenderResult[];
+}
+
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+/** A contender process and a typed request/reply channel to it. */
+class Child {
+  readonly process: ChildProcess;
+  private waiting: ((reply: ChildReply) => void) | undefined;
+  readonly started = performance.now();
+  readonly loaded: Promise<ChildReply>;
+
+  constructor(spec: BenchSpec, itemsFile: string) {
+    this.process = fork(CHILD, [JSON.stringify(spec), itemsFile], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+    let stderr = '';
+    this.process.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
+    this.loaded = new Promise((resolve) => {
+      this.waiting = resolve;
+      this.process.once('exit', (code) => this.waiting?.({ ok: false, error: `process exited (${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}` }));
+    });
+    this.process.on('message', (reply: ChildReply) => {
+      const waiting = this.waiting;
+      this.waiting = undefined;
+      waiting?.(reply);
+    });
+  }
+
+  ask(request: ChildRequest): Promise<ChildReply> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.process.send(request);
+    });
+  }
+
+  stop(): void {
+    if (this.process.connected) this.process.send({ cmd: 'exit' } satisfies ChildRequest);
+    setTimeout(() => this.process.kill('SIGKILL'), 2000).unref();
+  }
+}
+
+async function expect<T extends ChildReply>(reply: Promise<ChildReply>): Promise<T & { ok: true }> {
+  const result = await reply;
+  if (!result.ok) throw new Error(result.error);
+  return result as T & { ok: true };
+}
+
+/** Generated test images: several sizes and aspect ratios, like a real folder of photos. */
+async function generatedImages(count: number): Promise<Uint8Array[]> {
+  const sizes = [
+    [640, 480],
+    [300, 500],
+    [1024, 768],
+    [224, 224],
+    [800, 600],
+  ];
+  return Promise.all(
+    Array.from({ length: count }, (_, index) => {
+      const [width, height] = sizes[index % sizes.length];
+      const noise = Buffer.alloc(width * height * 3);
+      for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761 + index * 97) % 251;
+      return sharp(noise, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+    }),
+  );
+}
+
+async function loadItems(options: BenchOptions): Promise<Item[]> {
+  if (options.type === 'image') {
+    if (!options.imagesDir) return generatedImages(options.size);
+    const names = (await readdir(options.imagesDir)).filter((name) => /\.(png|jpe?g|webp|gif|tiff?|avif)$/i.test(name)).sort();
+    return Promise.all(names.slice(0, options.size).map((name) => readFile(join(options.imagesDir as string, name))));
+  }
+  if (!options.corpusFile) return builtInCorpus(options.size);
+  const content = await readFile(options.corpusFile, 'utf8');
+  const texts = content.trim().startsWith('[') ? (JSON.parse(content) as string[]) : content.split('\n').filter((line) => line.trim());
+  return texts.slice(0, options.size);
+}
+
+const p = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95) });
+
+/** Runs the whole benchmark for one model folder; see BenchOptions. */
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const items = await loadItems(options);
+  const work = await mkdtemp(join(tmpdir(), 'vectorizer-bench-'));
+  const itemsFile = join(work, 'items.json');
+  await writeFile(itemsFile, JSON.stringify(options.type === 'image' ? { images: items.map((bytes) => Buffer.from(bytes).toString('base64')) } : { texts: items }));
+  let tokens: number | undefined;
+  if (options.type !== 'image') {
+    const tokenizer = await TextTokenizer.load(options.modelDir, 512);
+    tokens = (items as string[]).reduce((sum, text) => sum + (options.type === 'rerank' ? tokenizer.encodePair(RERANK_QUERY, text, true) : tokenizer.encode(text, true)).ids.length, 0);
+  }
+  const names = (options.contenders ?? contendersFor(options.type)).filter((name) => contendersFor(options.type).includes(name));
+  const spec = (contender: string): BenchSpec => ({ contender, type: options.type, modelDir: options.modelDir, modelFile: options.modelFile, threads: options.threads, query: RERANK_QUERY });
+  const results = new Map<string, { error?: string; note?: string; loadMs?: number; roundMs: number[]; latency1?: number[]; latency32?: number[]; peakRssMb?: number; cold: number[] }>();
+  for (const name of names) results.set(name, { roundMs: [], cold: [] });
+
+  try {
+    // Throughput and latency: one long-lived process per contender, only one busy at a time.
+    const children = new Map<string, Child>();
+    for (const name of names) {
+      options.progress(`loading ${name}`);
+      const child = new Child(spec(name), itemsFile);
+      const loaded = await child.loaded;
+      const result = results.get(name)!;
+      if (!loaded.ok) {
+        result.error = loaded.error;
+        options.progress(`  ${name} failed: ${loaded.error}`);
+        child.stop();
+        continue;
+      }
+      result.loadMs = loaded.loadMs;
+      try {
+        options.progress(`  preparing ${name} (untimed: pre-tokenising, choosing batch sizes)`);
+        result.note = (await expect(child.ask({ cmd: 'prepare' }))).note;
+        await expect(child.ask({ cmd: 'run', from: 0, to: Math.min(items.length, 16) })); // warm-up
+        children.set(name, child);
+      } catch (error) {
+        result.error = (error as Error).message;
+        child.stop();
+      }
+    }
+    const live = [...children.keys()];
+    for (let round = 0; round < options.rounds; round++) {
+      // Rotate the order each round so no contender always runs first (or right after another).
+      const order = live.map((_, index) => live[(index + round) % live.length]);
+      for (const name of order) {
+        options.progress(`round ${round + 1}/${options.rounds}: ${name}`);
+        const reply = await children.get(name)!.ask({ cmd: 'run', from: 0, to: items.length });
+        const result = results.get(name)!;
+        if (reply.ok && reply.ms !== undefined) result.roundMs.push(reply.ms);
+        else if (!reply.ok) result.error = reply.error;
+      }
+    }
+    for (const name of live) {
+      options.progress(`latency: ${name}`);
+      const result = results.get(name)!;
+      const one = await children.get(name)!.ask({ cmd: 'latency', size: 1, repeats: options.latencyRepeats });
+      const many = await children.get(name)!.ask({ cmd: 'latency', size: 32, repeats: Math.max(3, Math.ceil(options.latencyRepeats / 4)) });
+      if (one.ok) result.latency1 = one.samples;
+      if (many.ok) result.latency32 = many.samples;
+      children.get(name)!.stop();
+    }
+
+    // Cold start (new process to first 1-item response) and peak RSS of a 64-item request, fresh processes.
+    for (let repeat = 0; repeat < options.coldStarts; repeat++) {
+      for (const name of live) {
+        options.progress(`cold start ${repeat + 1}/${options.coldStarts}: ${name}`);
+        const child = new Child(spec(name), itemsFile);
+        const result = results.get(name)!;
+        try {
+          await expect(child.loaded);
+          await expect(child.ask({ cmd: 'run', from: 0, to: 1 }));
+          result.cold.push(performance.now() - child.started);
+          if (repeat === 0) {
+            await expect(child.ask({ cmd: 'run', from: 0, to: Math.min(64, items.length) }));
+            result.peakRssMb = (await expect(child.ask({ cmd: 'rss' }))).maxRssMb;
+          }
+        } catch (error) {
+          result.error ??= (error as Error).message;
+        } finally {
+          child.stop();
+        }
+      }
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+
+  const floorMs = results.get('floor')?.roundMs;
+  const oursMs = results.get('vectorizer')?.roundMs;
+  const comparable = (ms: number[], other?: number[]) => other && other.length === ms.length && ms.length > 0;
+  return {
+    type: options.type,
+    modelDir: options.modelDir,
+    modelFile: options.modelFile,
+    items: items.length,
+    tokens,
+    threads: options.threads,
+    rounds: options.rounds,
+    results: names.map((name) => {
+      const r = results.get(name)!;
+      const ms = r.roundMs;
+      const ok = ms.length === options.rounds;
+      return {
+        name,
+        ...(r.error ? { error: r.error } : {}),
+        ...(r.note ? { note: r.note } : {}),
+        loadMs: r.loadMs,
+        ...(ok
+          ? {
+              roundMs: ms,
+              itemsPerSecond: spread(ms.map((value) => (items.length * 1000) / value)),
+              ...(tokens ? { tokensPerSecond: spread(ms.map((value) => (tokens * 1000) / value)) } : {}),
+              ...(comparable(ms, floorMs) ? { vsFloor: roundRatios(ms, floorMs as number[]) } : {}),
+              ...(comparable(ms, oursMs) ? { vsVectorizer: roundRatios(ms, oursMs as number[]) } : {}),
+            }
+          : {}),
+        ...(r.latency1 ? { latency1: p(r.latency1) } : {}),
+        ...(r.latency32 ? { latency32: p(r.latency32) } : {}),
+        ...(r.peakRssMb ? { peakRssMb: r.peakRssMb } : {}),
+        ...(r.cold.length ? { coldStartMs: spread(r.cold) } : {}),
+      };
+    }),
+  };
+}

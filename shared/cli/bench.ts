@@ -1,0 +1,80 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { checkTargets, reportTable, targetsTable } from '../bench/report.ts';
+import { type BenchReport, runBench } from '../bench/run.ts';
+import { MODEL_TYPES, type ModelType } from '../models/types.ts';
+import { parseOptions } from './index.ts';
+import type { CliIo } from './io.ts';
+
+/** The bench models of ../shared/models (unpacked with unpack-bench.sh) and the type of each. */
+const REFERENCE_SET: readonly { dir: string; file: string; type: ModelType }[] = [
+  { dir: 'minilm-l6-dense', file: 'onnx/model_quantized.onnx', type: 'text' },
+  { dir: 'minilm-l6-dense', file: 'onnx/model.onnx', type: 'text' },
+  { dir: 'minilm-l6-cross-encoder', file: 'onnx/model_quantized.onnx', type: 'rerank' },
+  { dir: 'bert-base-splade', file: 'onnx/model_quantized.onnx', type: 'sparse' },
+  { dir: 'clip-vit-b32-vision', file: 'onnx/model_quantized.onnx', type: 'image' },
+];
+
+/**
+ * `vectorizer bench [--models DIR | --model-dir DIR --type T --file F] [--size N] [--rounds R] [--quick]`
+ * Prints Markdown tables (contenders, ratios, targets) and writes JSON + Markdown to --out.
+ */
+export async function runBenchCommand(args: string[], io: CliIo): Promise<number> {
+  const values = parseOptions(
+    args,
+    {
+      models: { type: 'string', default: '.cache/bench-models' },
+      'model-dir': { type: 'string' },
+      type: { type: 'string', default: 'text' },
+      file: { type: 'string', default: 'onnx/model_quantized.onnx' },
+      size: { type: 'string' },
+      rounds: { type: 'string' },
+      threads: { type: 'string', default: String(Math.min(2, availableParallelism())) },
+      corpus: { type: 'string' },
+      images: { type: 'string' },
+      contenders: { type: 'string' },
+      out: { type: 'string', default: 'bench-results' },
+      quick: { type: 'boolean', default: false },
+    },
+    io,
+  );
+  if (!values) return 2;
+  const quick = values.quick === true;
+  const type = values.type as ModelType;
+  if (!(MODEL_TYPES as readonly string[]).includes(type)) {
+    io.stderr.write(`vectorizer bench: --type ${type} is not one of ${MODEL_TYPES.join(', ')}.\n`);
+    return 2;
+  }
+  const targets = values['model-dir']
+    ? [{ dir: values['model-dir'] as string, file: values.file as string, type }]
+    : REFERENCE_SET.filter((model) => !quick || model.file.includes('quantized')).map((model) => ({ ...model, dir: join(values.models as string, model.dir) }));
+  const reports: BenchReport[] = [];
+  for (const target of targets) {
+    const heavy = target.type === 'sparse' || target.type === 'image';
+    const size = Number(values.size ?? (quick ? (heavy ? 24 : 96) : heavy ? 64 : 300));
+    io.stderr.write(`\n== ${target.type}: ${target.dir} ${target.file} (${size} items)\n`);
+    const report = await runBench({
+      type: target.type,
+      modelDir: target.dir,
+      modelFile: target.file,
+      threads: Number(values.threads),
+      size,
+      rounds: Number(values.rounds ?? (quick ? 3 : 5)),
+      latencyRepeats: quick ? 8 : 20,
+      coldStarts: quick ? 1 : 3,
+      corpusFile: values.corpus as string | undefined,
+      imagesDir: values.images as string | undefined,
+      contenders: values.contenders ? (values.contenders as string).split(',') : quick && target.type === 'text' ? ['vectorizer', 'floor', 'transformers.js (batched)', 'fastembed'] : undefined,
+      progress: (line) => io.stderr.write(`  ${line}\n`),
+    });
+    reports.push(report);
+    io.stdout.write(`\n${reportTable(report)}\n\n${targetsTable(checkTargets(report))}\n`);
+  }
+  await mkdir(values.out as string, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  await writeFile(join(values.out as string, `bench-${stamp}.json`), JSON.stringify(reports, null, 2));
+  await writeFile(join(values.out as string, `bench-${stamp}.md`), reports.map((report) => `${reportTable(report)}\n\n${targetsTable(checkTargets(report))}`).join('\n\n'));
+  io.stderr.write(`\nwrote ${join(values.out as string, `bench-${stamp}.{json,md}`)}\n`);
+  return 0;
+}
