@@ -28,8 +28,10 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const started = performance.now();
   const spec = await resolveModel(config.model, { onProgress: options.onProgress });
-  const engine = await createEngine({ spec, limits: config.limits, intraOpThreads: config.runtime.intraOpThreads });
-  const s3 = options.s3 ?? createS3Client(config.s3);
+  // ONNX Runtime builds the session on its own threads: load the S3 SDK meanwhile.
+  const enginePromise = createEngine({ spec, limits: config.limits, intraOpThreads: config.runtime.intraOpThreads });
+  const s3Promise = options.s3 ? Promise.resolve(options.s3) : createS3Client(config.s3);
+  const [engine, s3] = await Promise.all([enginePromise, s3Promise]);
   logger.info('model loaded', {
     model_id: spec.id,
     model_type: spec.type,

@@ -12,7 +12,9 @@ export type ChildRequest =
   | { readonly cmd: 'rss' }
   | { readonly cmd: 'exit' };
 
-export type ChildReply = { ok: true; ms?: number; samples?: number[]; note?: string; maxRssMb?: number; loadMs?: number } | { ok: false; error: string };
+export type ChildReply =
+  | { ok: true; ms?: number; samples?: number[]; note?: string; maxRssMb?: number; loadMs?: number }
+  | { ok: false; error: string };
 
 const send = (reply: ChildReply) => process.send?.(reply);
 

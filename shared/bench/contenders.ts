@@ -41,10 +41,21 @@ async function vectorizer(spec: BenchSpec): Promise<Contender> {
   const { createRuntime } = await import('../runtime.ts');
   const { handleInvokeEvent } = await import('../request/invoke-event.ts');
   const runtime = await createRuntime(
-    loadConfig({ MODEL_ID: `bench/${spec.type}`, MODEL_DIR: spec.modelDir, MODEL_FILE: spec.modelFile, MODEL_TYPE: spec.type, ORT_INTRA_OP_THREADS: String(spec.threads), MAX_INPUTS: '100000' }),
+    loadConfig({
+      MODEL_ID: `bench/${spec.type}`,
+      MODEL_DIR: spec.modelDir,
+      MODEL_FILE: spec.modelFile,
+      MODEL_TYPE: spec.type,
+      ORT_INTRA_OP_THREADS: String(spec.threads),
+      MAX_INPUTS: '100000',
+    }),
   );
   const payload = (items: Item[]) =>
-    spec.type === 'image' ? { images: base64(items).map((data) => ({ base64: data })) } : spec.type === 'rerank' ? { query: spec.query, documents: texts(items) } : { messages: texts(items) };
+    spec.type === 'image'
+      ? { images: base64(items).map((data) => ({ base64: data })) }
+      : spec.type === 'rerank'
+        ? { query: spec.query, documents: texts(items) }
+        : { messages: texts(items) };
   return {
     async run(items) {
       await handleInvokeEvent(payload(items), runtime.context);
@@ -61,8 +72,10 @@ const FLOOR_BATCH_SIZES = [4, 8, 16, 32, 64];
  */
 async function floor(spec: BenchSpec): Promise<Contender> {
   const ort = await import('onnxruntime-node');
-  const { decodeImage } = await import('../engines/image.ts');
-  const { TextTokenizer, toBatchTensors } = await import('../engines/tokenizer.ts');
+  // Only what this model type needs, as the engines do (the image path loads sharp).
+  const { TextTokenizer, toBatchTensors } =
+    spec.type === 'image' ? ({} as typeof import('../engines/tokenizer.ts')) : await import('../engines/tokenizer.ts');
+  const { decodeImage } = spec.type === 'image' ? await import('../engines/image.ts') : ({} as typeof import('../engines/image.ts'));
   const { parsePreprocessorConfig, preprocessImage } = await import('../math/image-preprocess.ts');
   const session = await ort.InferenceSession.create(join(spec.modelDir, spec.modelFile), {
     graphOptimizationLevel: 'all',
@@ -71,7 +84,10 @@ async function floor(spec: BenchSpec): Promise<Contender> {
     executionMode: 'sequential',
   });
   const tokenizer = spec.type === 'image' ? undefined : await TextTokenizer.load(spec.modelDir, 512);
-  const preprocessor = spec.type === 'image' ? parsePreprocessorConfig(JSON.parse(await readFile(join(spec.modelDir, 'preprocessor_config.json'), 'utf8'))) : undefined;
+  const preprocessor =
+    spec.type === 'image'
+      ? parsePreprocessorConfig(JSON.parse(await readFile(join(spec.modelDir, 'preprocessor_config.json'), 'utf8')))
+      : undefined;
   const encodings = new Map<Item, Encoding>();
   const pixels = new Map<Item, Float32Array>();
   let batchSize = 32;
@@ -139,7 +155,9 @@ async function transformersJs(spec: BenchSpec, batched: boolean): Promise<Conten
   } else if (spec.type === 'rerank' || spec.type === 'sparse') {
     const tokenizer = await hf.AutoTokenizer.from_pretrained(spec.modelDir);
     const model =
-      spec.type === 'rerank' ? await hf.AutoModelForSequenceClassification.from_pretrained(spec.modelDir, options) : await hf.AutoModelForMaskedLM.from_pretrained(spec.modelDir, options);
+      spec.type === 'rerank'
+        ? await hf.AutoModelForSequenceClassification.from_pretrained(spec.modelDir, options)
+        : await hf.AutoModelForMaskedLM.from_pretrained(spec.modelDir, options);
     embed = async (items) => {
       const inputs =
         spec.type === 'rerank'
@@ -162,7 +180,10 @@ async function transformersJs(spec: BenchSpec, batched: boolean): Promise<Conten
     };
   } else {
     const processor = await hf.AutoProcessor.from_pretrained(spec.modelDir);
-    const model = await hf.CLIPVisionModelWithProjection.from_pretrained(spec.modelDir, { ...(options as object), model_file_name: spec.modelFile.replace(/^onnx\//, '').replace(/(_quantized)?\.onnx$/, '') } as never);
+    const model = await hf.CLIPVisionModelWithProjection.from_pretrained(spec.modelDir, {
+      ...(options as object),
+      model_file_name: spec.modelFile.replace(/^onnx\//, '').replace(/(_quantized)?\.onnx$/, ''),
+    } as never);
     embed = async (items) => {
       const images = await Promise.all((items as Uint8Array[]).map((bytes) => hf.RawImage.fromBlob(new Blob([bytes]))));
       await model(await processor(images));
@@ -195,7 +216,12 @@ async function transformersJs(spec: BenchSpec, batched: boolean): Promise<Conten
 async function fastembed(spec: BenchSpec): Promise<Contender> {
   if (spec.type !== 'text') throw new Error(`fastembed contender covers dense text only, not ${spec.type}`);
   const { EmbeddingModel, FlagEmbedding } = await import('fastembed');
-  const model = await FlagEmbedding.init({ model: EmbeddingModel.CUSTOM, modelAbsoluteDirPath: spec.modelDir, modelName: spec.modelFile, showDownloadProgress: false });
+  const model = await FlagEmbedding.init({
+    model: EmbeddingModel.CUSTOM,
+    modelAbsoluteDirPath: spec.modelDir,
+    modelName: spec.modelFile,
+    showDownloadProgress: false,
+  });
   return {
     async run(items) {
       for await (const batch of model.embed(texts(items), 32)) void batch;

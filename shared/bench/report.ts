@@ -3,7 +3,8 @@ import type { BenchReport, ContenderResult } from './run.ts';
 import type { Spread } from './stats.ts';
 
 const n = (value: number | undefined, digits = 0) => (value === undefined || Number.isNaN(value) ? '-' : value.toFixed(digits));
-const s = (value: Spread | undefined, digits = 0) => (value ? `${n(value.median, digits)} (${n(value.min, digits)}-${n(value.max, digits)})` : '-');
+const s = (value: Spread | undefined, digits = 0) =>
+  value ? `${n(value.median, digits)} (${n(value.min, digits)}-${n(value.max, digits)})` : '-';
 const ratio = (value: Spread | undefined) => (value ? `${value.median.toFixed(2)}x` : '-');
 
 /** One Markdown table per report: every contender, failures included (never hidden). */
@@ -19,7 +20,11 @@ export function reportTable(report: BenchReport): string {
     `**${report.type}** — ${report.modelDir.split('/').slice(-1)[0]}/${report.modelFile}, ${report.items} items${report.tokens ? `, ${report.tokens} tokens` : ''}, ${report.threads} threads, ${report.rounds} rounds`,
     '',
     header,
-    `|${header.split('|').slice(1, -1).map(() => '---').join('|')}|`,
+    `|${header
+      .split('|')
+      .slice(1, -1)
+      .map(() => '---')
+      .join('|')}|`,
     ...rows,
   ].join('\n');
 }
@@ -37,19 +42,37 @@ export function checkTargets(report: BenchReport): TargetCheck[] {
   const floor = by('floor');
   const checks: TargetCheck[] = [];
   const add = (target: string, value: number | undefined, bound: number, higherIsBetter: boolean) =>
-    checks.push({ target, measured: value === undefined ? 'missing' : `${value.toFixed(2)}x`, met: value === undefined ? undefined : higherIsBetter ? value >= bound : value <= bound });
+    checks.push({
+      target,
+      measured: value === undefined ? 'missing' : `${value.toFixed(2)}x`,
+      met: value === undefined ? undefined : higherIsBetter ? value >= bound : value <= bound,
+    });
   const floorBound = report.type === 'text' ? 0.95 : 0.9;
   add(`${report.type}: speed >= ${floorBound}x the floor`, ours?.vsFloor?.median, floorBound, true);
   if (report.type === 'text') {
     const tjs = by('transformers.js (batched)');
     add('text: >= 1.2x transformers.js at its best batching', tjs?.vsVectorizer ? 1 / tjs.vsVectorizer.median : undefined, 1.2, true);
-    add('cold start <= 1.15x the floor', ours?.coldStartMs && floor?.coldStartMs ? ours.coldStartMs.median / floor.coldStartMs.median : undefined, 1.15, false);
+    add(
+      'cold start <= 1.15x the floor',
+      ours?.coldStartMs && floor?.coldStartMs ? ours.coldStartMs.median / floor.coldStartMs.median : undefined,
+      1.15,
+      false,
+    );
   }
   const rssBound = report.type === 'sparse' ? 1.3 : 1.2;
-  add(`${report.type}: peak RSS of 64 items <= ${rssBound}x the floor`, ours?.peakRssMb && floor?.peakRssMb ? ours.peakRssMb / floor.peakRssMb : undefined, rssBound, false);
+  add(
+    `${report.type}: peak RSS of 64 items <= ${rssBound}x the floor`,
+    ours?.peakRssMb && floor?.peakRssMb ? ours.peakRssMb / floor.peakRssMb : undefined,
+    rssBound,
+    false,
+  );
   return checks;
 }
 
 export function targetsTable(checks: readonly TargetCheck[]): string {
-  return ['| target | measured | met |', '|---|---|---|', ...checks.map((c) => `| ${c.target} | ${c.measured} | ${c.met === undefined ? '?' : c.met ? 'yes' : 'NO'} |`)].join('\n');
+  return [
+    '| target | measured | met |',
+    '|---|---|---|',
+    ...checks.map((c) => `| ${c.target} | ${c.measured} | ${c.met === undefined ? '?' : c.met ? 'yes' : 'NO'} |`),
+  ].join('\n');
 }

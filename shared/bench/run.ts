@@ -70,12 +70,17 @@ class Child {
   readonly loaded: Promise<ChildReply>;
 
   constructor(spec: BenchSpec, itemsFile: string) {
-    this.process = fork(CHILD, [JSON.stringify(spec), itemsFile], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' } });
+    this.process = fork(CHILD, [JSON.stringify(spec), itemsFile], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
+    });
     let stderr = '';
     this.process.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
     this.loaded = new Promise((resolve) => {
       this.waiting = resolve;
-      this.process.once('exit', (code) => this.waiting?.({ ok: false, error: `process exited (${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}` }));
+      this.process.once('exit', (code) =>
+        this.waiting?.({ ok: false, error: `process exited (${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}` }),
+      );
     });
     this.process.on('message', (reply: ChildReply) => {
       const waiting = this.waiting;
@@ -117,7 +122,9 @@ async function generatedImages(count: number): Promise<Uint8Array[]> {
       const [width, height] = sizes[index % sizes.length];
       const noise = Buffer.alloc(width * height * 3);
       for (let i = 0; i < noise.length; i++) noise[i] = (i * 2654435761 + index * 97) % 251;
-      return sharp(noise, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
+      return sharp(noise, { raw: { width, height, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .toBuffer();
     }),
   );
 }
@@ -141,15 +148,41 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const items = await loadItems(options);
   const work = await mkdtemp(join(tmpdir(), 'vectorizer-bench-'));
   const itemsFile = join(work, 'items.json');
-  await writeFile(itemsFile, JSON.stringify(options.type === 'image' ? { images: items.map((bytes) => Buffer.from(bytes).toString('base64')) } : { texts: items }));
+  await writeFile(
+    itemsFile,
+    JSON.stringify(options.type === 'image' ? { images: items.map((bytes) => Buffer.from(bytes).toString('base64')) } : { texts: items }),
+  );
   let tokens: number | undefined;
   if (options.type !== 'image') {
     const tokenizer = await TextTokenizer.load(options.modelDir, 512);
-    tokens = (items as string[]).reduce((sum, text) => sum + (options.type === 'rerank' ? tokenizer.encodePair(RERANK_QUERY, text, true) : tokenizer.encode(text, true)).ids.length, 0);
+    tokens = (items as string[]).reduce(
+      (sum, text) =>
+        sum + (options.type === 'rerank' ? tokenizer.encodePair(RERANK_QUERY, text, true) : tokenizer.encode(text, true)).ids.length,
+      0,
+    );
   }
   const names = (options.contenders ?? contendersFor(options.type)).filter((name) => contendersFor(options.type).includes(name));
-  const spec = (contender: string): BenchSpec => ({ contender, type: options.type, modelDir: options.modelDir, modelFile: options.modelFile, threads: options.threads, query: RERANK_QUERY });
-  const results = new Map<string, { error?: string; note?: string; loadMs?: number; roundMs: number[]; latency1?: number[]; latency32?: number[]; peakRssMb?: number; cold: number[] }>();
+  const spec = (contender: string): BenchSpec => ({
+    contender,
+    type: options.type,
+    modelDir: options.modelDir,
+    modelFile: options.modelFile,
+    threads: options.threads,
+    query: RERANK_QUERY,
+  });
+  const results = new Map<
+    string,
+    {
+      error?: string;
+      note?: string;
+      loadMs?: number;
+      roundMs: number[];
+      latency1?: number[];
+      latency32?: number[];
+      peakRssMb?: number;
+      cold: number[];
+    }
+  >();
   for (const name of names) results.set(name, { roundMs: [], cold: [] });
 
   try {
@@ -170,7 +203,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       try {
         options.progress(`  preparing ${name} (untimed: pre-tokenising, choosing batch sizes)`);
         result.note = (await expect(child.ask({ cmd: 'prepare' }))).note;
-        await expect(child.ask({ cmd: 'run', from: 0, to: Math.min(items.length, 16) })); // warm-up
+        // Warm-up, excluded: one full pass, so every contender has seen every batch shape once.
+        await expect(child.ask({ cmd: 'run', from: 0, to: items.length }));
         children.set(name, child);
       } catch (error) {
         result.error = (error as Error).message;

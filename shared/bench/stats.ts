@@ -23,6 +23,7 @@ export function spread(values: readonly number[]): Spread {
  * machine that changes speed between rounds affects both sides of each ratio alike.
  */
 export function roundRatios(aTimes: readonly number[], bTimes: readonly number[]): Spread {
-  if (aTimes.length !== bTimes.length || aTimes.length === 0) throw new RangeError('roundRatios: both need the same, non-zero number of rounds');
+  if (aTimes.length !== bTimes.length || aTimes.length === 0)
+    throw new RangeError('roundRatios: both need the same, non-zero number of rounds');
   return spread(aTimes.map((a, round) => bTimes[round] / a));
 }

@@ -48,7 +48,10 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   }
   const targets = values['model-dir']
     ? [{ dir: values['model-dir'] as string, file: values.file as string, type }]
-    : REFERENCE_SET.filter((model) => !quick || model.file.includes('quantized')).map((model) => ({ ...model, dir: join(values.models as string, model.dir) }));
+    : REFERENCE_SET.filter((model) => !quick || model.file.includes('quantized')).map((model) => ({
+        ...model,
+        dir: join(values.models as string, model.dir),
+      }));
   const reports: BenchReport[] = [];
   for (const target of targets) {
     const heavy = target.type === 'sparse' || target.type === 'image';
@@ -65,7 +68,11 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       coldStarts: quick ? 1 : 3,
       corpusFile: values.corpus as string | undefined,
       imagesDir: values.images as string | undefined,
-      contenders: values.contenders ? (values.contenders as string).split(',') : quick && target.type === 'text' ? ['vectorizer', 'floor', 'transformers.js (batched)', 'fastembed'] : undefined,
+      contenders: values.contenders
+        ? (values.contenders as string).split(',')
+        : quick && target.type === 'text'
+          ? ['vectorizer', 'floor', 'transformers.js (batched)', 'fastembed']
+          : undefined,
       progress: (line) => io.stderr.write(`  ${line}\n`),
     });
     reports.push(report);
@@ -74,7 +81,10 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   await mkdir(values.out as string, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   await writeFile(join(values.out as string, `bench-${stamp}.json`), JSON.stringify(reports, null, 2));
-  await writeFile(join(values.out as string, `bench-${stamp}.md`), reports.map((report) => `${reportTable(report)}\n\n${targetsTable(checkTargets(report))}`).join('\n\n'));
+  await writeFile(
+    join(values.out as string, `bench-${stamp}.md`),
+    reports.map((report) => `${reportTable(report)}\n\n${targetsTable(checkTargets(report))}`).join('\n\n'),
+  );
   io.stderr.write(`\nwrote ${join(values.out as string, `bench-${stamp}.{json,md}`)}\n`);
   return 0;
 }

@@ -3,7 +3,6 @@ import { runDownload } from './download.ts';
 import { runInvoke } from './invoke.ts';
 import type { CliIo } from './io.ts';
 import { runListModels } from './list-models.ts';
-import { runWarmup } from './warmup.ts';
 
 const USAGE = `Usage: vectorizer <command> [options]
 
@@ -33,7 +32,7 @@ const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   // Loaded on use: the local stack needs fauxqs, a development dependency absent from the Lambda image.
   start: async (args, io) => (await import('./start.ts')).runStart(args, io),
   download: runDownload,
-  warmup: runWarmup,
+  warmup: async (args, io) => (await import('./warmup.ts')).runWarmup(args, io),
   bench: async (args, io) => (await import('./bench.ts')).runBenchCommand(args, io),
 });
 

@@ -64,7 +64,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       RESULTS_BUCKET: options.env.RESULTS_BUCKET ?? options.resources.buckets[0],
     };
     const config = loadConfig(env, { modelId: 'Xenova/bge-small-en-v1.5' });
-    const s3 = createS3Client(config.s3);
+    const s3 = await createS3Client(config.s3);
     options.configureS3?.(s3);
     const sqs = new SQSClient({
       endpoint: awsEndpoint,

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import {
   DependencyError,
   InvalidInputDataError,
@@ -8,6 +8,13 @@ import {
   S3ObjectNotFoundError,
   VectorizerError,
 } from '../errors.ts';
+
+/**
+ * The AWS SDK's S3 module, imported on first use: it costs about 170 ms to load, which a cold
+ * start then spends while ONNX Runtime builds the session instead of before it.
+ */
+let sdk: Promise<typeof import('@aws-sdk/client-s3')> | undefined;
+export const loadS3Sdk = () => (sdk ??= import('@aws-sdk/client-s3'));
 
 export interface S3Location {
   readonly bucket: string;
@@ -68,6 +75,7 @@ export function toS3Error(error: unknown, location: S3Location, action: 'read' |
  * Reads a whole object, refusing (before reading the body) one larger than `maxBytes`.
  */
 export async function getObjectBytes(client: S3Client, location: S3Location, maxBytes: number): Promise<Uint8Array> {
+  const { GetObjectCommand } = await loadS3Sdk();
   try {
     const response = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
     const size = response.ContentLength ?? 0;
@@ -92,6 +100,7 @@ export interface ObjectHead {
 
 /** HEAD of an object, or undefined when it does not exist. */
 export async function headObject(client: S3Client, location: S3Location): Promise<ObjectHead | undefined> {
+  const { HeadObjectCommand } = await loadS3Sdk();
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
     return { etag: head.ETag, size: head.ContentLength ?? 0, metadata: head.Metadata ?? {} };
@@ -104,6 +113,7 @@ export async function headObject(client: S3Client, location: S3Location): Promis
 
 /** Writes a JSON document, with optional user metadata (`x-amz-meta-*`). */
 export async function putJson(client: S3Client, location: S3Location, body: unknown, metadata?: Record<string, string>): Promise<void> {
+  const { PutObjectCommand } = await loadS3Sdk();
   try {
     await client.send(
       new PutObjectCommand({
