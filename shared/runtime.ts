@@ -6,7 +6,7 @@ import { logger } from './logger.ts';
 import type { DownloadProgress } from './models/download.ts';
 import { type ModelSpec, resolveModel } from './models/resolve.ts';
 import type { HandlerContext } from './request/handle.ts';
-import { createS3Client } from './storage/client.ts';
+import { lazyS3Client } from './storage/client.ts';
 
 /** What a cold start builds once and every invocation reuses. */
 export interface Runtime {
@@ -28,10 +28,8 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const started = performance.now();
   const spec = await resolveModel(config.model, { onProgress: options.onProgress });
-  // ONNX Runtime builds the session on its own threads: load the S3 SDK meanwhile.
-  const enginePromise = createEngine({ spec, limits: config.limits, intraOpThreads: config.runtime.intraOpThreads });
-  const s3Promise = options.s3 ? Promise.resolve(options.s3) : createS3Client(config.s3);
-  const [engine, s3] = await Promise.all([enginePromise, s3Promise]);
+  const engine = await createEngine({ spec, limits: config.limits, intraOpThreads: config.runtime.intraOpThreads });
+  const s3 = options.s3 ?? lazyS3Client(config.s3);
   logger.info('model loaded', {
     model_id: spec.id,
     model_type: spec.type,

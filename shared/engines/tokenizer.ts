@@ -1,5 +1,6 @@
-import type { Tokenizer } from '@huggingface/tokenizers';
-import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { InputTooLongError } from '../errors.ts';
 import { int64Tensor, type Tensor } from './session.ts';
 
@@ -26,22 +27,29 @@ export class TextTokenizer {
   readonly singleSpecials: number;
   private readonly pairSpecials: number;
 
-  constructor(pretrained: PreTrainedTokenizer, maxTokens: number) {
-    // The low-level tokenizer of @huggingface/tokenizers that transformers.js wraps: it exposes
-    // tokenize / post_processor separately, which truncation before special tokens needs.
-    this.inner = (pretrained as unknown as { _tokenizer: Tokenizer })._tokenizer;
+  constructor(inner: Tokenizer, config: Record<string, unknown>, maxTokens: number) {
+    this.inner = inner;
     this.maxTokens = maxTokens;
-    this.padId = pretrained.pad_token_id ?? 0;
-    this.unkId = pretrained.unk_token_id ?? 0;
+    this.padId = inner.token_to_id(specialToken(config.pad_token) ?? '[PAD]') ?? 0;
+    this.unkId = inner.token_to_id(specialToken(config.unk_token) ?? '[UNK]') ?? 0;
     this.singleSpecials = this.inner.encode('', { add_special_tokens: true }).ids.length;
     this.pairSpecials = this.inner.encode('', { text_pair: '', add_special_tokens: true }).ids.length;
   }
 
+  /**
+   * Loads tokenizer.json and tokenizer_config.json with @huggingface/tokenizers, the tokenizer
+   * engine of transformers.js 4 (AutoTokenizer builds the same object). Used directly because the
+   * full transformers.js bundle costs about 280 ms of cold start and the engines need only this.
+   */
   static async load(dir: string, maxTokens: number): Promise<TextTokenizer> {
-    const pretrained = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
-    const modelLimit = pretrained.model_max_length;
+    const [json, config] = await Promise.all(
+      ['tokenizer.json', 'tokenizer_config.json'].map(
+        async (file) => JSON.parse(await readFile(join(dir, file), 'utf8')) as Record<string, unknown>,
+      ),
+    );
+    const modelLimit = Number(config.model_max_length);
     const limit = Number.isFinite(modelLimit) && modelLimit > 0 ? Math.min(maxTokens, modelLimit) : maxTokens;
-    return new TextTokenizer(pretrained, limit);
+    return new TextTokenizer(new Tokenizer(json, config), config, limit);
   }
 
   /** Content tokens one single input may hold. */
@@ -100,6 +108,14 @@ export class TextTokenizer {
       { details: { index, tokens: length, max_tokens: this.maxTokens } },
     );
   }
+}
+
+/** A special token from tokenizer_config.json: a string, or `{ "content": ... }`. */
+function specialToken(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && typeof (value as { content?: unknown }).content === 'string')
+    return (value as { content: string }).content;
+  return undefined;
 }
 
 function zeros(length: number): number[] {

@@ -15,3 +15,16 @@ export async function createS3Client(config: S3Config): Promise<S3Client> {
     ...(config.credentials ? { credentials: config.credentials } : {}),
   });
 }
+
+/**
+ * An S3 client built on first use: a request that never touches S3 (inline texts) then never
+ * pays for loading the SDK, and a cold start does not either. Only `send` and `destroy` are used.
+ */
+export function lazyS3Client(config: S3Config): S3Client {
+  let client: Promise<S3Client> | undefined;
+  const get = () => (client ??= createS3Client(config));
+  return {
+    send: async (command: never, options?: never) => (await get()).send(command, options),
+    destroy: () => void client?.then((real) => real.destroy()),
+  } as unknown as S3Client;
+}

@@ -9,10 +9,7 @@ import {
   VectorizerError,
 } from '../errors.ts';
 
-/**
- * The AWS SDK's S3 module, imported on first use: it costs about 170 ms to load, which a cold
- * start then spends while ONNX Runtime builds the session instead of before it.
- */
+/** The AWS SDK's S3 module, imported on first use: it costs about 170 ms to load. */
 let sdk: Promise<typeof import('@aws-sdk/client-s3')> | undefined;
 export const loadS3Sdk = () => (sdk ??= import('@aws-sdk/client-s3'));
 
