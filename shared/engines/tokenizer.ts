@@ -32,8 +32,9 @@ export class TextTokenizer {
     this.maxTokens = maxTokens;
     this.padId = inner.token_to_id(specialToken(config.pad_token) ?? '[PAD]') ?? 0;
     this.unkId = inner.token_to_id(specialToken(config.unk_token) ?? '[UNK]') ?? 0;
-    this.singleSpecials = this.inner.encode('', { add_special_tokens: true }).ids.length;
-    this.pairSpecials = this.inner.encode('', { text_pair: '', add_special_tokens: true }).ids.length;
+    // Asked of the post-processor itself: encode('', { text_pair: '' }) would treat the empty pair as absent.
+    this.singleSpecials = inner.post_processor ? inner.post_processor([], null).tokens.length : 0;
+    this.pairSpecials = inner.post_processor ? inner.post_processor([], []).tokens.length : 0;
   }
 
   /**
