@@ -22,6 +22,8 @@ export interface BenchSpec {
   readonly threads: number;
   /** The rerank query every document is scored against. */
   readonly query: string;
+  /** Batch sizes a contender may try when it picks its best (fewer in --quick). */
+  readonly batchSizes: readonly number[];
 }
 
 export interface Contender {
@@ -62,8 +64,6 @@ async function vectorizer(spec: BenchSpec): Promise<Contender> {
     },
   };
 }
-
-const FLOOR_BATCH_SIZES = [4, 8, 16, 32, 64];
 
 /**
  * The floor: onnxruntime-node `session.run` on pre-tokenised (or pre-processed) inputs in
@@ -128,7 +128,7 @@ async function floor(spec: BenchSpec): Promise<Contender> {
     async prepare(items) {
       await encode(items);
       let best = { size: batchSize, ms: Number.POSITIVE_INFINITY };
-      for (const size of FLOOR_BATCH_SIZES) {
+      for (const size of spec.batchSizes) {
         const started = performance.now();
         await runBatches(items, size);
         const ms = performance.now() - started;
@@ -199,7 +199,7 @@ async function transformersJs(spec: BenchSpec, batched: boolean): Promise<Conten
   return {
     async prepare(items) {
       let best = { size: batchSize, ms: Number.POSITIVE_INFINITY };
-      for (const size of [4, 8, 16, 32]) {
+      for (const size of spec.batchSizes.filter((size) => size <= 32)) {
         const started = performance.now();
         await runSorted(items, size);
         const ms = performance.now() - started;

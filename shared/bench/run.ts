@@ -30,6 +30,8 @@ export interface BenchOptions {
   /** A folder of images instead of generated ones. */
   readonly imagesDir?: string;
   readonly contenders?: readonly string[];
+  /** Batch sizes the floor and transformers.js try before the timed rounds. */
+  readonly batchSizes: readonly number[];
   readonly progress: (line: string) => void;
 }
 
@@ -169,6 +171,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     modelFile: options.modelFile,
     threads: options.threads,
     query: RERANK_QUERY,
+    batchSizes: options.batchSizes,
   });
   const results = new Map<
     string,
@@ -227,7 +230,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       options.progress(`latency: ${name}`);
       const result = results.get(name)!;
       const one = await children.get(name)!.ask({ cmd: 'latency', size: 1, repeats: options.latencyRepeats });
-      const many = await children.get(name)!.ask({ cmd: 'latency', size: 32, repeats: Math.max(3, Math.ceil(options.latencyRepeats / 4)) });
+      const many = await children.get(name)!.ask({ cmd: 'latency', size: 32, repeats: Math.max(2, Math.ceil(options.latencyRepeats / 4)) });
       if (one.ok) result.latency1 = one.samples;
       if (many.ok) result.latency32 = many.samples;
       children.get(name)!.stop();
