@@ -55,7 +55,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   const reports: BenchReport[] = [];
   for (const target of targets) {
     const heavy = target.type === 'sparse' || target.type === 'image';
-    const size = Number(values.size ?? (quick ? (heavy ? 8 : 64) : heavy ? 64 : 300));
+    const size = Number(values.size ?? (quick ? (heavy ? 8 : 48) : heavy ? 64 : 300));
     io.stderr.write(`\n== ${target.type}: ${target.dir} ${target.file} (${size} items)\n`);
     const report = await runBench({
       type: target.type,
@@ -65,12 +65,16 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       size,
       rounds: Number(values.rounds ?? 5),
       latencyRepeats: quick ? 5 : 20,
-      batchSizes: quick ? [8, 16, 32] : [4, 8, 16, 32, 64],
+      batchSizes: quick ? [8, 32] : [4, 8, 16, 32, 64],
       coldStarts: quick ? 1 : 3,
       corpusFile: values.corpus as string | undefined,
       imagesDir: values.images as string | undefined,
       // --quick leaves out the slowest contenders (transformers.js in one call, fastembed: 10-30x slower).
-      contenders: values.contenders ? (values.contenders as string).split(',') : quick ? ['vectorizer', 'floor', 'transformers.js (batched)'] : undefined,
+      contenders: values.contenders
+        ? (values.contenders as string).split(',')
+        : quick
+          ? ['vectorizer', 'floor', 'transformers.js (batched)']
+          : undefined,
       progress: (line) => io.stderr.write(`  ${line}\n`),
     });
     reports.push(report);

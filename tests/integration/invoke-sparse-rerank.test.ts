@@ -116,7 +116,10 @@ describe('invoke: sparse and rerank models', () => {
     await rejectsWithCode(invoke(rerank, { query: 'q', documents: [] }), 'INVALID_REQUEST');
     const long = Array.from({ length: 40 }, () => 'cat').join(' ');
     await rejectsWithCode(invoke(rerank, { query: 'a cat', documents: [long], truncate: false }), 'INPUT_TOO_LONG');
-    const truncated = await invoke<Rerank & { truncated: number[]; usage: { tokens: number } }>(rerank, { query: 'a cat', documents: ['the mat', long] });
+    const truncated = await invoke<Rerank & { truncated: number[]; usage: { tokens: number } }>(rerank, {
+      query: 'a cat',
+      documents: ['the mat', long],
+    });
     assert.deepEqual(truncated.truncated, [1]);
     // [CLS] a cat [SEP] the mat [SEP] = 7 tokens, and the long pair cut to exactly the model's 16.
     assert.equal(truncated.usage.tokens, 7 + 16);

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { builtInCorpus } from '../../shared/bench/corpus.ts';
+import { checkTargets, reportTable } from '../../shared/bench/report.ts';
+import type { BenchReport } from '../../shared/bench/run.ts';
+import { percentile, roundRatios, spread } from '../../shared/bench/stats.ts';
+
+describe('bench corpus', () => {
+  test('is deterministic for a size and seed, and differs for another seed', () => {
+    assert.deepEqual(builtInCorpus(50), builtInCorpus(50));
+    assert.deepEqual(builtInCorpus(80).slice(0, 50), builtInCorpus(50));
+    assert.notDeepEqual(builtInCorpus(50, 1), builtInCorpus(50, 2));
+    assert.equal(builtInCorpus(123).length, 123);
+  });
+  test('mixes short queries, sentences, paragraphs and documents past 512 tokens', () => {
+    const words = builtInCorpus(300).map((text) => text.split(/\s+/).length);
+    assert.ok(
+      words.some((count) => count <= 10),
+      'queries',
+    );
+    assert.ok(
+      words.some((count) => count >= 12 && count <= 30),
+      'sentences',
+    );
+    assert.ok(
+      words.some((count) => count >= 60 && count <= 140),
+      'paragraphs',
+    );
+    assert.ok(words.filter((count) => count >= 450).length >= 10, 'documents');
+  });
+});
+
+describe('bench statistics', () => {
+  test('ratios are taken per round, then the median (a machine speed change cancels out)', () => {
+    // Round 2 ran on a machine 2x slower for both: the per-round ratio stays 2.
+    const ours = [100, 200, 100];
+    const floor = [200, 400, 200];
+    assert.deepEqual(roundRatios(ours, floor), { median: 2, min: 2, max: 2 });
+    assert.throws(() => roundRatios([1, 2], [1]), RangeError);
+  });
+  test('percentiles and spreads', () => {
+    assert.equal(percentile([5, 1, 3, 2, 4], 50), 3);
+    assert.equal(percentile([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 95), 10);
+    assert.deepEqual(spread([3, 1, 2]), { median: 2, min: 1, max: 3 });
+  });
+});
+
+describe('bench report', () => {
+  const report: BenchReport = {
+    type: 'text',
+    modelDir: '/m/minilm',
+    modelFile: 'onnx/model.onnx',
+    items: 10,
+    tokens: 100,
+    threads: 2,
+    rounds: 3,
+    results: [
+      {
+        name: 'vectorizer',
+        itemsPerSecond: { median: 10, min: 9, max: 11 },
+        vsFloor: { median: 0.97, min: 0.9, max: 1 },
+        vsVectorizer: { median: 1, min: 1, max: 1 },
+        coldStartMs: { median: 1100, min: 1000, max: 1200 },
+        peakRssMb: 500,
+      },
+      {
+        name: 'floor',
+        itemsPerSecond: { median: 11, min: 10, max: 12 },
+        vsFloor: { median: 1, min: 1, max: 1 },
+        coldStartMs: { median: 1000, min: 900, max: 1100 },
+        peakRssMb: 400,
+      },
+      { name: 'fastembed', error: 'load failed: model file not found' },
+    ],
+  };
+  test('a contender that fails is reported with its error, not left out', () => {
+    const table = reportTable(report);
+    assert.match(table, /\| fastembed \| failed: load failed: model file not found/);
+    assert.equal(table.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| contender')).length, 3);
+  });
+  test('targets come from the same run; missing figures are unknown, not met', () => {
+    const checks = checkTargets(report);
+    assert.deepEqual(checks.find((c) => c.target.includes('floor') && c.target.includes('speed'))?.met, true);
+    assert.equal(checks.find((c) => c.target.includes('transformers.js'))?.met, undefined);
+    const cold = checks.find((c) => c.target.includes('cold start'));
+    assert.equal(cold?.measured, '1.10x');
+    assert.equal(cold?.met, true);
+    assert.equal(checks.find((c) => c.target.includes('RSS'))?.met, false);
+  });
+});
