@@ -47,8 +47,15 @@ export function builtInCorpus(size: number, seed = 20261125): string[] {
   const texts: string[] = [];
   for (let i = 0; i < size; i++) {
     const pick = random();
+    let kind: (typeof CORPUS_MIX)[number] = CORPUS_MIX[0];
     let cumulative = 0;
-    const kind = CORPUS_MIX.find((entry) => (cumulative += entry.share) >= pick) ?? CORPUS_MIX[0];
+    for (const entry of CORPUS_MIX) {
+      cumulative += entry.share;
+      if (cumulative >= pick) {
+        kind = entry;
+        break;
+      }
+    }
     const [min, max] = kind.words;
     let remaining = min + Math.floor(random() * (max - min + 1));
     const parts: string[] = [];
