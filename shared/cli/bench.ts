@@ -36,6 +36,8 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       contenders: { type: 'string' },
       out: { type: 'string', default: 'bench-results' },
       quick: { type: 'boolean', default: false },
+      // The end-to-end pipeline scenario (dense text): on by default in a full run, off in --quick.
+      pipeline: { type: 'boolean' },
     },
     io,
   );
@@ -80,12 +82,30 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
     reports.push(report);
     io.stdout.write(`\n${reportTable(report)}\n\n${targetsTable(checkTargets(report))}\n`);
   }
+  let pipelineMarkdown = '';
+  const textTarget = targets.find((target) => target.type === 'text');
+  if ((values.pipeline ?? !quick) && textTarget) {
+    io.stderr.write('\n== pipeline (local stack)\n');
+    const { pipelineTable, runPipelineBench } = await import('../bench/pipeline.ts');
+    const results = await runPipelineBench({
+      modelDir: textTarget.dir,
+      modelFile: textTarget.file,
+      threads: Number(values.threads),
+      rounds: Number(values.rounds ?? 5),
+      smallFiles: quick ? 100 : 300,
+      longFiles: quick ? 5 : 20,
+      progress: (line) => io.stderr.write(`  ${line}\n`),
+    });
+    const small = results[0];
+    pipelineMarkdown = `${pipelineTable(results)}\n\n${targetsTable([{ target: 'pipeline (small files) >= 0.8x the engine alone', measured: `${small.vsEngine.median.toFixed(2)}x`, met: small.vsEngine.median >= 0.8 }])}`;
+    io.stdout.write(`\n${pipelineMarkdown}\n`);
+  }
   await mkdir(values.out as string, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   await writeFile(join(values.out as string, `bench-${stamp}.json`), JSON.stringify(reports, null, 2));
   await writeFile(
     join(values.out as string, `bench-${stamp}.md`),
-    reports.map((report) => `${reportTable(report)}\n\n${targetsTable(checkTargets(report))}`).join('\n\n'),
+    [...reports.map((report) => `${reportTable(report)}\n\n${targetsTable(checkTargets(report))}`), pipelineMarkdown].join('\n\n'),
   );
   io.stderr.write(`\nwrote ${join(values.out as string, `bench-${stamp}.{json,md}`)}\n`);
   return 0;
