@@ -57,7 +57,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   const reports: BenchReport[] = [];
   for (const target of targets) {
     const heavy = target.type === 'sparse' || target.type === 'image';
-    const size = Number(values.size ?? (quick ? (heavy ? 8 : 48) : heavy ? 64 : 300));
+    const size = Number(values.size ?? (quick ? (heavy ? 6 : 32) : heavy ? 64 : 300));
     io.stderr.write(`\n== ${target.type}: ${target.dir} ${target.file} (${size} items)\n`);
     const report = await runBench({
       type: target.type,
@@ -66,7 +66,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       threads: Number(values.threads),
       size,
       rounds: Number(values.rounds ?? 5),
-      latencyRepeats: quick ? 5 : 20,
+      latencyRepeats: quick ? 3 : 20,
       batchSizes: quick ? [8, 32] : [4, 8, 16, 32, 64],
       coldStarts: quick ? 1 : 3,
       corpusFile: values.corpus as string | undefined,
