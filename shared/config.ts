@@ -65,6 +65,8 @@ export interface Limits {
 export interface RuntimeConfig {
   /** `ORT_INTRA_OP_THREADS`: threads ONNX Runtime uses inside one operator. */
   readonly intraOpThreads: number;
+  /** `ORT_SESSION_THREAD`: run the model on a worker thread so I/O and preparation overlap it. */
+  readonly thread: boolean;
 }
 
 export interface S3Config {
@@ -170,6 +172,7 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
     },
     runtime: {
       intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', availableParallelism()),
+      thread: readBoolean(env, 'ORT_SESSION_THREAD', true),
     },
     s3: {
       endpoint: readString(env, 'AWS_ENDPOINT_URL_S3') ?? readString(env, 'AWS_ENDPOINT_URL'),

@@ -28,7 +28,7 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const started = performance.now();
   const spec = await resolveModel(config.model, { onProgress: options.onProgress });
-  const engine = await createEngine({ spec, limits: config.limits, intraOpThreads: config.runtime.intraOpThreads });
+  const engine = await createEngine({ spec, limits: config.limits, session: config.runtime });
   const s3 = options.s3 ?? lazyS3Client(config.s3);
   logger.info('model loaded', {
     model_id: spec.id,

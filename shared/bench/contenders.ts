@@ -37,8 +37,11 @@ export const RERANK_QUERY = 'what is the best way to keep the public informed ab
 const texts = (items: Item[]) => items as string[];
 const base64 = (items: Item[]) => (items as Uint8Array[]).map((bytes) => Buffer.from(bytes).toString('base64'));
 
-/** This project, through the invoke handler's own code path (schema, engine, response). */
-async function vectorizer(spec: BenchSpec): Promise<Contender> {
+/**
+ * This project, through the invoke handler's own code path (schema, engine, response).
+ * @param sessionThread false measures the model run on the main thread (ORT_SESSION_THREAD=false).
+ */
+async function vectorizer(spec: BenchSpec, sessionThread = true): Promise<Contender> {
   const { loadConfig } = await import('../config.ts');
   const { createRuntime } = await import('../runtime.ts');
   const { handleInvokeEvent } = await import('../request/invoke-event.ts');
@@ -50,6 +53,7 @@ async function vectorizer(spec: BenchSpec): Promise<Contender> {
       MODEL_TYPE: spec.type,
       ORT_INTRA_OP_THREADS: String(spec.threads),
       MAX_INPUTS: '100000',
+      ORT_SESSION_THREAD: String(sessionThread),
     }),
   );
   const payload = (items: Item[]) =>
@@ -119,7 +123,10 @@ async function floor(spec: BenchSpec): Promise<Contender> {
     for (let start = 0; start < sorted.length; start += size) {
       const tensors = toBatchTensors(sorted.slice(start, start + size), tokenizer!.padId);
       const feeds: Record<string, Tensor> = {};
-      for (const name of session.inputNames) feeds[name] = tensors[name as 'input_ids'];
+      for (const name of session.inputNames) {
+        const input = tensors[name as 'input_ids'];
+        feeds[name] = new ort.Tensor(input.type, input.data, [...input.dims]);
+      }
       await session.run(feeds);
     }
   }
@@ -231,7 +238,8 @@ async function fastembed(spec: BenchSpec): Promise<Contender> {
 
 /** Contender name -> loader. */
 export const CONTENDERS: Readonly<Record<string, (spec: BenchSpec) => Promise<Contender>>> = Object.freeze({
-  vectorizer,
+  vectorizer: (spec: BenchSpec) => vectorizer(spec),
+  'vectorizer (main thread)': (spec: BenchSpec) => vectorizer(spec, false),
   floor,
   'transformers.js (one call)': (spec: BenchSpec) => transformersJs(spec, false),
   'transformers.js (batched)': (spec: BenchSpec) => transformersJs(spec, true),
@@ -240,5 +248,5 @@ export const CONTENDERS: Readonly<Record<string, (spec: BenchSpec) => Promise<Co
 
 /** Which contenders run for a model type. */
 export function contendersFor(type: ModelType): string[] {
-  return type === 'text' ? Object.keys(CONTENDERS) : ['vectorizer', 'floor', 'transformers.js (batched)'];
+  return type === 'text' ? Object.keys(CONTENDERS) : ['vectorizer', 'vectorizer (main thread)', 'floor', 'transformers.js (batched)'];
 }

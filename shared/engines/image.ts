@@ -6,7 +6,7 @@ import { type ImagePreprocessor, parsePreprocessorConfig, preprocessImage } from
 import type { RgbImage } from '../math/resample.ts';
 import { l2NormalizeInPlace } from '../math/vector.ts';
 import { runInBatches } from './run-batches.ts';
-import { createSession, OrtTensor, type Session } from './session.ts';
+import { createSession, type Session } from './session.ts';
 import { requireOutput } from './session-io.ts';
 import type { EngineOptions, ImageEngine } from './types.ts';
 
@@ -52,7 +52,7 @@ async function runPixels(
   dims: number[],
   normalize: boolean,
 ): Promise<Float32Array[]> {
-  const outputs = await session.run({ [inputName]: new OrtTensor('float32', pixels, dims) }, [outputName]);
+  const outputs = await session.run({ [inputName]: { type: 'float32', data: pixels, dims } }, [outputName]);
   const output = outputs[outputName];
   const data = output.data as Float32Array;
   // [batch, dim] embeddings; a [batch, seq, dim] output (last_hidden_state) is CLS-pooled.
@@ -68,17 +68,18 @@ async function runPixels(
 export async function createImageEngine(options: EngineOptions): Promise<ImageEngine> {
   const { spec, limits } = options;
   const modelPath = join(spec.dir, spec.file);
-  const [preprocessor, session] = await Promise.all([
-    loadPreprocessor(spec.dir),
-    createSession(modelPath, { intraOpThreads: options.intraOpThreads }),
-  ]);
+  const [preprocessor, session] = await Promise.all([loadPreprocessor(spec.dir), createSession(modelPath, options.session)]);
   const outputName = requireOutput(session, spec.outputName, modelPath);
   const inputName = session.inputNames.includes('pixel_values') ? 'pixel_values' : session.inputNames[0];
 
-  // Decoding happens per batch, so a request of many large images never holds them all decoded.
-  async function runBatch(batch: { bytes: Uint8Array; index: number }[]): Promise<Float32Array[]> {
+  // Decoding happens per batch, so a request of many large images never holds them all decoded;
+  // the next batch is decoded and preprocessed while the current one runs (see runInBatches).
+  async function prepare(batch: { bytes: Uint8Array; index: number }[]) {
     const decoded = await Promise.all(batch.map(({ bytes, index }) => decodeImage(bytes, index)));
-    const processed = decoded.map((image) => preprocessImage(image, preprocessor));
+    return decoded.map((image) => preprocessImage(image, preprocessor));
+  }
+
+  async function run(processed: Awaited<ReturnType<typeof prepare>>): Promise<Float32Array[]> {
     const { height, width } = processed[0];
     if (processed.some((item) => item.height !== height || item.width !== width)) {
       // Without a centre crop, sizes follow each image's aspect ratio: run those one by one.
@@ -88,9 +89,9 @@ export async function createImageEngine(options: EngineOptions): Promise<ImageEn
       return vectors;
     }
     const size = 3 * height * width;
-    const pixels = new Float32Array(batch.length * size);
+    const pixels = new Float32Array(processed.length * size);
     for (const [row, item] of processed.entries()) pixels.set(item.pixels, row * size);
-    return runPixels(session, inputName, outputName, pixels, [batch.length, 3, height, width], spec.normalize);
+    return runPixels(session, inputName, outputName, pixels, [processed.length, 3, height, width], spec.normalize);
   }
 
   return {
@@ -102,7 +103,7 @@ export async function createImageEngine(options: EngineOptions): Promise<ImageEn
         items,
         () => 1,
         { maxTokens: limits.maxBatchImages, maxItems: limits.maxBatchImages },
-        runBatch,
+        { prepare, run },
       );
       return { embeddings };
     },

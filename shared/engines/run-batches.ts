@@ -3,21 +3,39 @@ import { type BatchLimits, planBatches } from './batching.ts';
 /** Rows per model run: past this, larger batches no longer run faster, they only hold more memory. */
 export const MAX_ROWS_PER_RUN = 256;
 
+/** The two stages of one batch: building its inputs (tensors, decoded pixels), then the model run. */
+export interface BatchStages<Item, Prepared, Result> {
+  prepare(batch: Item[]): Prepared | Promise<Prepared>;
+  run(prepared: Prepared): Promise<Result[]>;
+}
+
 /**
- * Runs `run` over token-budget batches of items and returns the results in the items' original
- * order. Batches run one after another: ONNX Runtime already uses every core inside one run.
+ * Runs items in token-budget batches and returns the results in the items' original order.
+ * Model runs go one after another (ONNX Runtime already uses every core inside one run), while
+ * the next batch is prepared during the current run: with the session on its own thread, image
+ * decoding and tensor building overlap the model instead of adding to it. At most two batches'
+ * inputs exist at once.
  */
-export async function runInBatches<Item, Result>(
+export async function runInBatches<Item, Prepared, Result>(
   items: readonly Item[],
   lengthOf: (item: Item) => number,
   limits: BatchLimits,
-  run: (batch: Item[]) => Promise<Result[]>,
+  stages: BatchStages<Item, Prepared, Result>,
 ): Promise<Result[]> {
   const results = new Array<Result>(items.length);
-  for (const indices of planBatches(items.map(lengthOf), limits)) {
-    const outputs = await run(indices.map((index) => items[index]));
-    indices.forEach((index, position) => {
-      results[index] = outputs[position];
+  const plan = planBatches(items.map(lengthOf), limits);
+  const prepare = (indices: readonly number[]) => {
+    const prepared = Promise.resolve().then(() => stages.prepare(indices.map((index) => items[index])));
+    prepared.catch(() => undefined); // observed when awaited; not unhandled if a run fails first
+    return prepared;
+  };
+  let next = plan.length > 0 ? prepare(plan[0]) : undefined;
+  for (const [position, indices] of plan.entries()) {
+    const prepared = await (next as Promise<Prepared>);
+    next = position + 1 < plan.length ? prepare(plan[position + 1]) : undefined;
+    const outputs = await stages.run(prepared);
+    indices.forEach((index, row) => {
+      results[index] = outputs[row];
     });
   }
   return results;

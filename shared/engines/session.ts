@@ -1,32 +1,50 @@
-import * as ort from 'onnxruntime-node';
+/**
+ * The ONNX Runtime session every engine runs on, behind one small interface with two hosts: a
+ * worker thread (the default) or this thread. onnxruntime-node's `run` is synchronous under its
+ * promise: on this thread it blocks the event loop for the whole model run, so S3 reads, image
+ * decoding and the next batch's preparation all wait. On a worker thread they overlap the run,
+ * and the session is created while this thread loads the rest (faster cold start).
+ */
+
+/** An input: int64 token ids / masks or float32 pixels. Its buffer is handed over (detached) on run. */
+export interface InputTensor {
+  readonly type: 'int64' | 'float32';
+  readonly data: BigInt64Array | Float32Array;
+  readonly dims: readonly number[];
+}
+
+/** An output as the engines read it: flat data (row-major) and its shape. */
+export interface OutputTensor {
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+  /** Releases ONNX Runtime's buffer early (a no-op for outputs that came from the session thread). */
+  dispose(): void;
+}
+
+export interface Session {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Readonly<Record<string, InputTensor>>, fetches: readonly string[]): Promise<Record<string, OutputTensor>>;
+  release(): Promise<void>;
+}
 
 export interface SessionOptions {
   /** Threads inside one operator; Lambda gives about one vCPU per 1769 MB, so this follows the host. */
   readonly intraOpThreads: number;
+  /** Run the session on a worker thread (`ORT_SESSION_THREAD`, default true). */
+  readonly thread: boolean;
 }
-
-export type Session = ort.InferenceSession;
-export type Tensor = ort.Tensor;
-export const { Tensor: OrtTensor } = ort;
 
 /**
  * Opens one ONNX Runtime session. One per process: sessions are expensive to create (graph
- * optimisation, weight prepacking), cheap to reuse, and `run` is safe to call concurrently.
+ * optimisation, weight prepacking) and cheap to reuse.
  */
 export async function createSession(modelPath: string, options: SessionOptions): Promise<Session> {
-  return ort.InferenceSession.create(modelPath, {
-    executionProviders: ['cpu'],
-    graphOptimizationLevel: 'all',
-    intraOpNumThreads: options.intraOpThreads,
-    // Encoder models are one chain of operators; parallel execution only adds scheduling cost.
-    executionMode: 'sequential',
-    interOpNumThreads: 1,
-    enableCpuMemArena: true,
-    enableMemPattern: true,
-  });
+  if (options.thread) return (await import('./threaded-session.ts')).openThreadedSession(modelPath, options.intraOpThreads);
+  return (await import('./ort-session.ts')).openOrtSession(modelPath, options.intraOpThreads);
 }
 
 /** An int64 `[rows, cols]` tensor from a filled BigInt64Array. */
-export function int64Tensor(data: BigInt64Array, rows: number, cols: number): Tensor {
-  return new ort.Tensor('int64', data, [rows, cols]);
+export function int64Tensor(data: BigInt64Array, rows: number, cols: number): InputTensor {
+  return { type: 'int64', data, dims: [rows, cols] };
 }

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { MAX_ROWS_PER_RUN, runInBatches } from './run-batches.ts';
-import { createSession, type Session, type Tensor } from './session.ts';
+import { createSession, type OutputTensor, type Session } from './session.ts';
 import { requireOutput } from './session-io.ts';
 import { type BatchTensors, type Encoding, feedsFor, TextTokenizer, toBatchTensors } from './tokenizer.ts';
 import type { EngineOptions, TextOptions, TextUsage, TokenCounter } from './types.ts';
@@ -35,7 +35,7 @@ export interface TextModel {
   runBatches<Result>(
     encodings: readonly Encoding[],
     maxTokens: number,
-    read: (output: Tensor, tensors: BatchTensors) => Result[],
+    read: (output: OutputTensor, tensors: BatchTensors) => Result[],
   ): Promise<Result[]>;
 }
 
@@ -43,10 +43,7 @@ export interface TextModel {
 export async function openTextModel(options: EngineOptions): Promise<TextModel> {
   const { spec } = options;
   const modelPath = join(spec.dir, spec.file);
-  const [tokenizer, session] = await Promise.all([
-    TextTokenizer.load(spec.dir, spec.maxTokens),
-    createSession(modelPath, { intraOpThreads: options.intraOpThreads }),
-  ]);
+  const [tokenizer, session] = await Promise.all([TextTokenizer.load(spec.dir, spec.maxTokens), createSession(modelPath, options.session)]);
   const outputName = requireOutput(session, spec.outputName, modelPath);
   return {
     tokenizer,
@@ -61,15 +58,17 @@ export async function openTextModel(options: EngineOptions): Promise<TextModel> 
         encodings,
         (encoding) => encoding.ids.length,
         { maxTokens, maxItems: MAX_ROWS_PER_RUN },
-        async (batch) => {
-          const tensors = toBatchTensors(batch, tokenizer.padId);
-          const outputs = await session.run(feedsFor(tensors, session.inputNames), [outputName]);
-          const output = outputs[outputName];
-          try {
-            return read(output, tensors);
-          } finally {
-            output.dispose();
-          }
+        {
+          prepare: (batch) => toBatchTensors(batch, tokenizer.padId),
+          async run(tensors) {
+            const outputs = await session.run(feedsFor(tensors, session.inputNames), [outputName]);
+            const output = outputs[outputName];
+            try {
+              return read(output, tensors);
+            } finally {
+              output.dispose();
+            }
+          },
         },
       );
     },

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InputTooLongError } from '../errors.ts';
-import { int64Tensor, type Tensor } from './session.ts';
+import { type InputTensor, int64Tensor } from './session.ts';
 
 /** One tokenised input (a text, or a query/document pair), without padding. */
 export interface Encoding {
@@ -143,9 +143,9 @@ export function longestFirstLengths(lengthA: number, lengthB: number, budget: nu
 
 /** The int64 input tensors of one padded batch (right padding, mask 0 on padding). */
 export interface BatchTensors {
-  readonly input_ids: Tensor;
-  readonly attention_mask: Tensor;
-  readonly token_type_ids: Tensor;
+  readonly input_ids: InputTensor;
+  readonly attention_mask: InputTensor;
+  readonly token_type_ids: InputTensor;
   /** Unpadded length of each row. */
   readonly lengths: number[];
   readonly seq: number;
@@ -176,8 +176,8 @@ export function toBatchTensors(encodings: readonly Encoding[], padId: number): B
 }
 
 /** Only the inputs the model declares (some exports drop `token_type_ids`). */
-export function feedsFor(tensors: BatchTensors, inputNames: readonly string[]): Record<string, Tensor> {
-  const feeds: Record<string, Tensor> = {};
+export function feedsFor(tensors: BatchTensors, inputNames: readonly string[]): Record<string, InputTensor> {
+  const feeds: Record<string, InputTensor> = {};
   for (const name of inputNames) {
     if (name === 'input_ids' || name === 'attention_mask' || name === 'token_type_ids') feeds[name] = tensors[name];
   }

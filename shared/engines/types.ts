@@ -1,6 +1,7 @@
 import type { Limits } from '../config.ts';
 import type { SparseVector } from '../math/sparse.ts';
 import type { ModelSpec } from '../models/resolve.ts';
+import type { SessionOptions } from './session.ts';
 
 export type InputType = 'query' | 'passage';
 
@@ -67,5 +68,5 @@ export type Engine = TextEngine | SparseEngine | RerankEngine | ImageEngine;
 export interface EngineOptions {
   readonly spec: ModelSpec;
   readonly limits: Limits;
-  readonly intraOpThreads: number;
+  readonly session: SessionOptions;
 }

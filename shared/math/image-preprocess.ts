@@ -80,9 +80,23 @@ function centerCrop(image: RgbImage, height: number, width: number): RgbImage {
   return { data: out, width, height, channels: image.channels };
 }
 
+/** `(value * rescale - mean) / std` for every 8-bit value, per channel: 256 entries instead of a division per pixel. */
+function normalizationTables(config: ImagePreprocessor): Float32Array[] {
+  const scale = config.doRescale ? config.rescaleFactor : 1;
+  return [0, 1, 2].map((c) => {
+    const mean = config.doNormalize ? config.mean[c] : 0;
+    const std = config.doNormalize ? config.std[c] : 1;
+    return Float32Array.from({ length: 256 }, (_, value) => (value * scale - mean) / std);
+  });
+}
+
+const tables = new WeakMap<ImagePreprocessor, Float32Array[]>();
+
 /**
  * RGB pixels -> `pixel_values` for one image, channels first (`[3, H, W]`, float32): resize,
  * centre crop, rescale, normalise, in the order Hugging Face image processors apply them.
+ * A centre crop that lies inside the resized image is computed directly (only the kept pixels
+ * are resampled); one that pads falls back to resizing whole, then cropping.
  * Writes into `out` at `offset` (so a batch is filled without copies) and returns [H, W].
  */
 export function preprocessImage(
@@ -91,20 +105,34 @@ export function preprocessImage(
   out?: { data: Float32Array; offset: number },
 ): { pixels: Float32Array; height: number; width: number } {
   let current = image;
+  let cropped = false;
   if (config.doResize) {
     const target = 'shortestEdge' in config.size ? shortestEdgeSize(current.width, current.height, config.size.shortestEdge) : config.size;
-    current = resizeLikePillow(current, target.width, target.height, config.resample);
+    const crop = config.cropSize;
+    if (config.doCenterCrop && crop.width <= target.width && crop.height <= target.height) {
+      const box = {
+        left: Math.floor((target.width - crop.width) / 2),
+        top: Math.floor((target.height - crop.height) / 2),
+        width: crop.width,
+        height: crop.height,
+      };
+      current = resizeLikePillow(current, target.width, target.height, config.resample, box);
+      cropped = true;
+    } else {
+      current = resizeLikePillow(current, target.width, target.height, config.resample);
+    }
   }
-  if (config.doCenterCrop) current = centerCrop(current, config.cropSize.height, config.cropSize.width);
+  if (config.doCenterCrop && !cropped) current = centerCrop(current, config.cropSize.height, config.cropSize.width);
   const { width, height, data, channels } = current;
   const plane = width * height;
   const pixels = out?.data ?? new Float32Array(3 * plane);
   const base = out?.offset ?? 0;
-  const scale = config.doRescale ? config.rescaleFactor : 1;
+  const lookup = tables.get(config) ?? normalizationTables(config);
+  tables.set(config, lookup);
   for (let c = 0; c < 3; c++) {
-    const mean = config.doNormalize ? config.mean[c] : 0;
-    const std = config.doNormalize ? config.std[c] : 1;
-    for (let i = 0; i < plane; i++) pixels[base + c * plane + i] = (data[i * channels + c] * scale - mean) / std;
+    const table = lookup[c];
+    const offset = base + c * plane;
+    for (let i = 0, j = c; i < plane; i++, j += channels) pixels[offset + i] = table[data[j]];
   }
   return { pixels, height, width };
 }

@@ -61,9 +61,10 @@ function precompute(inSize: number, outSize: number, filter: { support: number; 
   return { bounds, weights, kernelSize };
 }
 
+/** Fixed point -> uint8, clamped (sums stay within int32, as in Pillow). */
 function clip8(sum: number): number {
   if (sum <= 0) return 0;
-  const value = Math.floor(sum / ONE);
+  const value = sum >> PRECISION_BITS;
   return Math.min(value, 255);
 }
 
@@ -75,51 +76,117 @@ export interface RgbImage {
   readonly channels: number;
 }
 
-function resizeHorizontal(image: RgbImage, outWidth: number, filter: (typeof FILTERS)[number]): RgbImage {
-  const { data, width, height, channels } = image;
-  const { bounds, weights, kernelSize } = precompute(width, outWidth, filter);
-  const out = new Uint8Array(outWidth * height * channels);
-  for (let y = 0; y < height; y++) {
-    const row = y * width * channels;
-    for (let x = 0; x < outWidth; x++) {
-      const start = bounds[x * 2];
+/** The part of the resized image to compute, in output pixels (a centre crop computes only what it keeps). */
+export interface Box {
+  readonly left: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Horizontal pass over source rows [rowFirst, rowLast), output columns [left, left + width). */
+function resizeRows(
+  image: RgbImage,
+  coefficients: Coefficients,
+  rowFirst: number,
+  rowLast: number,
+  left: number,
+  width: number,
+): Uint8Array {
+  const { data, width: inWidth, channels } = image;
+  const { bounds, weights, kernelSize } = coefficients;
+  const out = new Uint8Array(width * (rowLast - rowFirst) * channels);
+  let o = 0;
+  for (let y = rowFirst; y < rowLast; y++) {
+    const row = y * inWidth * channels;
+    for (let x = left; x < left + width; x++) {
+      const start = row + bounds[x * 2] * channels;
       const count = bounds[x * 2 + 1];
-      for (let c = 0; c < channels; c++) {
-        let sum = HALF;
-        for (let k = 0; k < count; k++) sum += data[row + (start + k) * channels + c] * weights[x * kernelSize + k];
-        out[(y * outWidth + x) * channels + c] = clip8(sum);
+      const w0 = x * kernelSize;
+      if (channels === 3) {
+        let r = HALF;
+        let g = HALF;
+        let b = HALF;
+        for (let k = 0, i = start; k < count; k++, i += 3) {
+          const w = weights[w0 + k];
+          r = (r + data[i] * w) | 0;
+          g = (g + data[i + 1] * w) | 0;
+          b = (b + data[i + 2] * w) | 0;
+        }
+        out[o++] = clip8(r);
+        out[o++] = clip8(g);
+        out[o++] = clip8(b);
+      } else {
+        for (let c = 0; c < channels; c++) {
+          let sum = HALF;
+          for (let k = 0; k < count; k++) sum += data[start + k * channels + c] * weights[w0 + k];
+          out[o++] = clip8(sum);
+        }
       }
     }
   }
-  return { data: out, width: outWidth, height, channels };
+  return out;
 }
 
-function resizeVertical(image: RgbImage, outHeight: number, filter: (typeof FILTERS)[number]): RgbImage {
-  const { data, width, height, channels } = image;
-  const { bounds, weights, kernelSize } = precompute(height, outHeight, filter);
-  const out = new Uint8Array(width * outHeight * channels);
-  const stride = width * channels;
-  for (let y = 0; y < outHeight; y++) {
-    const start = bounds[y * 2];
+/** Vertical pass: output rows [top, top + height) from `rows` (which start at source row rowFirst). */
+function resizeColumns(
+  rows: Uint8Array,
+  stride: number,
+  coefficients: Coefficients,
+  rowFirst: number,
+  top: number,
+  height: number,
+): Uint8Array {
+  const { bounds, weights, kernelSize } = coefficients;
+  const out = new Uint8Array(stride * height);
+  for (let y = top; y < top + height; y++) {
+    const base = (bounds[y * 2] - rowFirst) * stride;
     const count = bounds[y * 2 + 1];
+    const w0 = y * kernelSize;
+    const o = (y - top) * stride;
     for (let i = 0; i < stride; i++) {
       let sum = HALF;
-      for (let k = 0; k < count; k++) sum += data[(start + k) * stride + i] * weights[y * kernelSize + k];
-      out[y * stride + i] = clip8(sum);
+      for (let k = 0, j = base + i; k < count; k++, j += stride) sum = (sum + rows[j] * weights[w0 + k]) | 0;
+      out[o + i] = clip8(sum);
     }
   }
-  return { data: out, width, height: outHeight, channels };
+  return out;
 }
 
 /**
  * Resizes like Pillow's `Image.resize((width, height), resample)`: horizontal pass first, then
- * vertical, each rounded to uint8.
+ * vertical, each rounded to uint8. With `box`, only that part of the result is computed (each
+ * output pixel depends on its own column and row only, so the values are the same as cropping
+ * the full result), and only the source rows it needs are resampled, as Pillow itself does.
  * @param resample Pillow's constant: 2 = BILINEAR, 3 = BICUBIC (others fall back to BICUBIC).
  */
-export function resizeLikePillow(image: RgbImage, width: number, height: number, resample = 3): RgbImage {
+export function resizeLikePillow(
+  image: RgbImage,
+  width: number,
+  height: number,
+  resample = 3,
+  box: Box = { left: 0, top: 0, width, height },
+): RgbImage {
   const filter = FILTERS[resample] ?? FILTERS[3];
-  let result = image;
-  if (width !== image.width) result = resizeHorizontal(result, width, filter);
-  if (height !== image.height) result = resizeVertical(result, height, filter);
-  return result;
+  const { channels } = image;
+  const vertical = height !== image.height ? precompute(image.height, height, filter) : undefined;
+  let rowFirst = box.top;
+  let rowLast = box.top + box.height;
+  if (vertical) {
+    rowFirst = vertical.bounds[box.top * 2];
+    rowLast = 0;
+    for (let y = box.top; y < box.top + box.height; y++) rowLast = Math.max(rowLast, vertical.bounds[y * 2] + vertical.bounds[y * 2 + 1]);
+  }
+  let rows: Uint8Array;
+  if (width !== image.width) {
+    rows = resizeRows(image, precompute(image.width, width, filter), rowFirst, rowLast, box.left, box.width);
+  } else {
+    rows = new Uint8Array(box.width * (rowLast - rowFirst) * channels);
+    for (let y = rowFirst; y < rowLast; y++) {
+      const from = (y * image.width + box.left) * channels;
+      rows.set(image.data.subarray(from, from + box.width * channels), (y - rowFirst) * box.width * channels);
+    }
+  }
+  const data = vertical ? resizeColumns(rows, box.width * channels, vertical, rowFirst, box.top, box.height) : rows;
+  return { data, width: box.width, height: box.height, channels };
 }

@@ -46,7 +46,7 @@ export async function processJob(
   } catch (error) {
     const failure = toVectorizerError(error);
     if (!isPermanent(failure)) throw failure;
-    deps.logger.warn('job refused', { message_id: messageId, code: failure.code, message: failure.message });
+    deps.logger.warn('job refused', { message_id: messageId, code: failure.code, reason: failure.message });
     if (!destination) return 'error-logged';
     const record = {
       job: { message_id: messageId, destination: formatS3Uri(destination) },

@@ -112,7 +112,7 @@ export async function processObject(ref: S3ObjectRef, deps: PipelineDeps): Promi
     if (!isPermanent(failure)) throw failure;
     const record = buildErrorRecord(current, failure, deps.spec.id, now());
     await putJson(deps.s3, errorLocation(source, deps.pipeline), record);
-    deps.logger.warn('object refused', { source: formatS3Uri(source), code: failure.code, message: failure.message });
+    deps.logger.warn('object refused', { source: formatS3Uri(source), code: failure.code, reason: failure.message });
     return 'error-recorded';
   }
 }

@@ -18,7 +18,7 @@ export async function processRecord(record: SQSRecord, deps: PipelineDeps, conte
   } catch (error) {
     // A body that is neither an S3 event nor a job will never parse: drop it, loudly.
     const failure = toVectorizerError(error);
-    deps.logger.error('message refused', { message_id: record.messageId, code: failure.code, message: failure.message });
+    deps.logger.error('message refused', { message_id: record.messageId, code: failure.code, reason: failure.message });
     return;
   }
   if (item.kind === 'ignore') {

@@ -47,7 +47,7 @@ export function bodyOf(event: HttpEvent, maxBytes: number): unknown {
 }
 
 function logFailure(error: VectorizerError): void {
-  if (error.isClientError) logger.warn('request rejected', { code: error.code, message: error.message });
+  if (error.isClientError) logger.warn('request rejected', { code: error.code, reason: error.message });
   else logger.error('request failed', { code: error.code, error: (error.cause as Error | undefined) ?? error });
 }
 

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { planBatches } from '../../shared/engines/batching.ts';
 import { longestFirstLengths } from '../../shared/engines/tokenizer.ts';
+import { parsePreprocessorConfig, preprocessImage } from '../../shared/math/image-preprocess.ts';
 import { clsPool, meanPool, splitRows } from '../../shared/math/pooling.ts';
 import { rankByScore } from '../../shared/math/ranking.ts';
+import { resizeLikePillow } from '../../shared/math/resample.ts';
 import { spladeRow } from '../../shared/math/sparse.ts';
 import { cosine, l2NormalizeInPlace, sigmoid } from '../../shared/math/vector.ts';
 
@@ -129,4 +131,66 @@ describe('longestFirstLengths (Hugging Face longest_first truncation)', () => {
   test('works when the first side is longer', () => assert.deepEqual(longestFirstLengths(100, 5, 20), [15, 5]));
   test('both long: split evenly, the odd token to the second sequence', () =>
     assert.deepEqual(longestFirstLengths(300, 400, 509), [254, 255]));
+});
+
+describe('Pillow-exact resampling with a crop box', () => {
+  const random = (seed: number) => () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const image = (width: number, height: number, seed: number) => {
+    const next = random(seed);
+    return { data: Uint8Array.from({ length: width * height * 3 }, () => Math.floor(next() * 256)), width, height, channels: 3 };
+  };
+  const crop = (
+    full: { data: Uint8Array | Uint8ClampedArray; width: number },
+    box: { left: number; top: number; width: number; height: number },
+  ) => {
+    const out: number[] = [];
+    for (let y = box.top; y < box.top + box.height; y++)
+      for (let x = box.left; x < box.left + box.width; x++) for (let c = 0; c < 3; c++) out.push(full.data[(y * full.width + x) * 3 + c]);
+    return out;
+  };
+
+  for (const [width, height, outWidth, outHeight, resample] of [
+    [640, 480, 298, 224, 3],
+    [300, 500, 224, 373, 3],
+    [97, 61, 150, 99, 3],
+    [224, 300, 224, 250, 2],
+    [50, 50, 50, 20, 3],
+  ] as const) {
+    test(`${width}x${height} -> ${outWidth}x${outHeight} (filter ${resample}): the box equals the same part of the full resize`, () => {
+      const source = image(width, height, width * height);
+      const full = resizeLikePillow(source, outWidth, outHeight, resample);
+      assert.equal(full.width, outWidth);
+      assert.equal(full.height, outHeight);
+      const box = { left: Math.floor((outWidth - 40) / 2), top: Math.floor((outHeight - 17) / 2), width: 40, height: 17 };
+      const part = resizeLikePillow(source, outWidth, outHeight, resample, box);
+      assert.equal(part.width, 40);
+      assert.equal(part.height, 17);
+      assert.deepEqual(Array.from(part.data), crop(full, box));
+    });
+  }
+
+  test('a resize to the same size is a copy', () => {
+    const source = image(7, 5, 3);
+    assert.deepEqual(Array.from(resizeLikePillow(source, 7, 5).data), Array.from(source.data));
+  });
+
+  test('preprocessImage: centre crop inside the resized image gives the resized centre, normalised', () => {
+    const config = parsePreprocessorConfig({
+      size: { shortest_edge: 20 },
+      do_center_crop: true,
+      crop_size: 16,
+      image_mean: [0.5, 0.5, 0.5],
+      image_std: [0.5, 0.5, 0.5],
+    });
+    const source = image(45, 30, 11);
+    const full = resizeLikePillow(source, 30, 20, 3);
+    const expected = crop(full, { left: 7, top: 2, width: 16, height: 16 });
+    const { pixels, width, height } = preprocessImage(source, config);
+    assert.deepEqual([width, height], [16, 16]);
+    for (let i = 0; i < 16 * 16; i++)
+      for (let c = 0; c < 3; c++) assert.equal(pixels[c * 256 + i], Math.fround((expected[i * 3 + c] / 255 - 0.5) / 0.5));
+  });
 });

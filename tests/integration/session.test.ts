@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createSession, int64Tensor, type Session } from '../../shared/engines/session.ts';
+import { tinyModel } from '../helpers/tiny.ts';
+
+/** One tiny text batch: ids [rows, seq] with a full attention mask. */
+function feeds(rows: number, seq: number) {
+  const ids = BigInt64Array.from({ length: rows * seq }, (_, i) => BigInt(4 + (i % 9)));
+  return {
+    input_ids: int64Tensor(ids, rows, seq),
+    attention_mask: int64Tensor(new BigInt64Array(rows * seq).fill(1n), rows, seq),
+    token_type_ids: int64Tensor(new BigInt64Array(rows * seq), rows, seq),
+  };
+}
+
+describe('model session on a worker thread (ORT_SESSION_THREAD)', () => {
+  let model: Awaited<ReturnType<typeof tinyModel>>;
+  let threaded: Session;
+  let local: Session;
+  before(async () => {
+    model = await tinyModel('text');
+    const path = join(model.dir, 'onnx', 'model.onnx');
+    [threaded, local] = await Promise.all([
+      createSession(path, { intraOpThreads: 1, thread: true }),
+      createSession(path, { intraOpThreads: 1, thread: false }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([threaded.release(), local.release()]);
+    await model.cleanup();
+  });
+
+  test('gives the same names and the same outputs as a session on this thread', async () => {
+    assert.deepEqual(threaded.inputNames, local.inputNames);
+    assert.deepEqual(threaded.outputNames, local.outputNames);
+    const name = threaded.outputNames[0];
+    const [a, b] = await Promise.all([threaded.run(feeds(3, 5), [name]), local.run(feeds(3, 5), [name])]);
+    assert.deepEqual(a[name].dims, b[name].dims);
+    assert.equal(a[name].data.length, 3 * 5 * (a[name].dims.at(-1) as number));
+    assert.deepEqual(Array.from(a[name].data), Array.from(b[name].data));
+  });
+
+  test('keeps concurrent runs apart: each caller gets its own batch back', async () => {
+    const name = threaded.outputNames[0];
+    const shapes = [1, 2, 3, 4, 5, 6].map((rows) => [rows, rows + 1] as const);
+    const results = await Promise.all(shapes.map(([rows, seq]) => threaded.run(feeds(rows, seq), [name])));
+    for (const [index, [rows, seq]] of shapes.entries()) assert.deepEqual(results[index][name].dims.slice(0, 2), [rows, seq]);
+  });
+
+  test('hands input buffers to the thread instead of copying them', async () => {
+    const input = feeds(2, 3);
+    await threaded.run(input, [threaded.outputNames[0]]);
+    assert.equal(input.input_ids.data.byteLength, 0, 'the transferred buffer is detached here');
+  });
+
+  test('a failing run is reported to its caller and the session keeps working', async () => {
+    const name = threaded.outputNames[0];
+    const bad = { ...feeds(2, 3), input_ids: int64Tensor(new BigInt64Array(5), 1, 5) }; // shapes disagree
+    await assert.rejects(threaded.run(bad, [name]), (error: Error) => error.message.length > 0);
+    const ok = await threaded.run(feeds(1, 2), [name]);
+    assert.deepEqual(ok[name].dims.slice(0, 2), [1, 2]);
+  });
+
+  test('a model that cannot be opened fails at open with the runtime message', async () => {
+    await assert.rejects(createSession(join(model.dir, 'missing.onnx'), { intraOpThreads: 1, thread: true }), /missing\.onnx|file|exist/i);
+  });
+
+  test('after release, runs fail with a clear error instead of hanging', async () => {
+    const session = await createSession(join(model.dir, 'onnx', 'model.onnx'), { intraOpThreads: 1, thread: true });
+    await session.release();
+    await assert.rejects(session.run(feeds(1, 2), [session.outputNames[0]]), /released/);
+  });
+});

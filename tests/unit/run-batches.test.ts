@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runInBatches } from '../../shared/engines/run-batches.ts';
+
+const limits = { maxTokens: 4, maxItems: 4 };
+
+test('runInBatches returns one result per item, in the items order, whatever the plan', async () => {
+  const items = ['aaaa', 'b', 'cc', 'ddd', 'e', 'ffff', 'gg'];
+  const results = await runInBatches(items, (item) => item.length, limits, {
+    prepare: (batch) => batch,
+    run: async (batch) => batch.map((item) => item.toUpperCase()),
+  });
+  assert.deepEqual(
+    results,
+    items.map((item) => item.toUpperCase()),
+  );
+});
+
+test('runInBatches prepares the next batch while the current one runs, and runs one at a time', async () => {
+  const events: string[] = [];
+  let running = 0;
+  await runInBatches([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], () => 1, limits, {
+    prepare: async (batch) => {
+      events.push(`prepare ${batch.length}`);
+      return batch;
+    },
+    run: async (batch) => {
+      running++;
+      assert.equal(running, 1, 'never two model runs at once');
+      events.push('run start');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      events.push('run end');
+      running--;
+      return batch;
+    },
+  });
+  // Three batches of four: the second and third are prepared before the previous run ends.
+  assert.deepEqual(events, ['prepare 4', 'run start', 'prepare 4', 'run end', 'run start', 'prepare 4', 'run end', 'run start', 'run end']);
+});
+
+test('runInBatches reports a failed preparation, and a failed run leaves no unhandled rejection', async () => {
+  await assert.rejects(
+    runInBatches([1, 1, 1, 1, 1], () => 1, limits, {
+      prepare: async (batch) => {
+        if (batch.length === 1) throw new Error('bad image in batch 2');
+        return batch;
+      },
+      run: async (batch) => batch,
+    }),
+    /bad image in batch 2/,
+  );
+  const unhandled: unknown[] = [];
+  const listener = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', listener);
+  await assert.rejects(
+    runInBatches([1, 1, 1, 1, 1], () => 1, limits, {
+      prepare: async () => {
+        throw new Error('prepare failed');
+      },
+      run: async () => {
+        throw new Error('never reached');
+      },
+    }),
+    /prepare failed/,
+  );
+  await assert.rejects(
+    runInBatches([1, 1, 1, 1, 1], () => 1, limits, {
+      prepare: async (batch) => {
+        if (batch.length === 1) throw new Error('second batch broken too');
+        return batch;
+      },
+      run: async () => {
+        throw new Error('model run failed');
+      },
+    }),
+    /model run failed/,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  process.off('unhandledRejection', listener);
+  assert.deepEqual(unhandled, []);
+});
+
+test('runInBatches with no items runs nothing', async () => {
+  const results = await runInBatches([], () => 1, limits, {
+    prepare: () => assert.fail('nothing to prepare'),
+    run: () => assert.fail('nothing to run'),
+  });
+  assert.deepEqual(results, []);
+});
