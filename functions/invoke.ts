@@ -1,10 +1,12 @@
 /**
  * Lambda entry of the synchronous invoke handler: direct invocations with the request schema, and
  * API Gateway / Function URL events. The model, engine and S3 client are built once, at cold
- * start (top-level await runs in Lambda's init phase).
+ * start (top-level await runs in Lambda's init phase). The model starts loading (on its own
+ * thread) before the handler's modules are imported, so the two overlap.
  */
 import { loadConfig } from '../shared/config.ts';
-import { createInvokeHandler } from '../shared/handlers.ts';
 import { createRuntime } from '../shared/runtime.ts';
 
-export const handler = createInvokeHandler(await createRuntime(loadConfig(process.env)));
+const runtime = createRuntime(loadConfig(process.env));
+const { createInvokeHandler } = await import('../shared/handlers.ts');
+export const handler = createInvokeHandler(await runtime);

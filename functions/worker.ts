@@ -1,10 +1,12 @@
 /**
  * Lambda entry of the SQS worker: S3 ObjectCreated notifications and job messages in,
  * `<key>.vectors.json` (or an error record) out, with partial batch responses. Same image, model
- * and engines as the invoke handler; built once, at cold start.
+ * and engines as the invoke handler; built once, at cold start, the model loading while the
+ * handler's modules are imported.
  */
 import { loadConfig } from '../shared/config.ts';
-import { createWorkerHandler } from '../shared/handlers.ts';
 import { createRuntime } from '../shared/runtime.ts';
 
-export const handler = createWorkerHandler(await createRuntime(loadConfig(process.env)));
+const runtime = createRuntime(loadConfig(process.env));
+const { createWorkerHandler } = await import('../shared/handlers.ts');
+export const handler = createWorkerHandler(await runtime);

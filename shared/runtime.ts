@@ -2,7 +2,6 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.ts';
 import { createEngine } from './engines/index.ts';
 import type { Engine } from './engines/types.ts';
-import { logger } from './logger.ts';
 import type { DownloadProgress } from './models/download.ts';
 import { type ModelSpec, resolveModel } from './models/resolve.ts';
 import type { HandlerContext } from './request/handle.ts';
@@ -27,9 +26,12 @@ export async function createRuntime(
   options: { s3?: S3Client; onProgress?: (progress: DownloadProgress) => void } = {},
 ): Promise<Runtime> {
   const started = performance.now();
+  // Nothing heavy is imported before this: the session thread should start as early as possible.
   const spec = await resolveModel(config.model, { onProgress: options.onProgress });
   const engine = await createEngine({ spec, limits: config.limits, session: config.runtime });
   const s3 = options.s3 ?? lazyS3Client(config.s3);
+  // Imported here, not above: Powertools loads while the model's session opens on its thread.
+  const { logger } = await import('./logger.ts');
   logger.info('model loaded', {
     model_id: spec.id,
     model_type: spec.type,

@@ -6,9 +6,9 @@ import { type ImagePreprocessor, parsePreprocessorConfig, preprocessImage } from
 import type { RgbImage } from '../math/resample.ts';
 import { l2NormalizeInPlace } from '../math/vector.ts';
 import { runInBatches } from './run-batches.ts';
-import { createSession, type Session } from './session.ts';
+import type { Session } from './session.ts';
 import { requireOutput } from './session-io.ts';
-import type { EngineOptions, ImageEngine } from './types.ts';
+import type { EngineParts, ImageEngine } from './types.ts';
 
 /** Images larger than this many pixels are refused before decoding (a decompression-bomb guard). */
 const MAX_INPUT_PIXELS = 100_000_000;
@@ -65,10 +65,10 @@ async function runPixels(
 }
 
 /** Image embeddings: decode with sharp, preprocess as Pillow-based HF processors do, run in batches. */
-export async function createImageEngine(options: EngineOptions): Promise<ImageEngine> {
+export async function createImageEngine(options: EngineParts): Promise<ImageEngine> {
   const { spec, limits } = options;
   const modelPath = join(spec.dir, spec.file);
-  const [preprocessor, session] = await Promise.all([loadPreprocessor(spec.dir), createSession(modelPath, options.session)]);
+  const [preprocessor, session] = await Promise.all([loadPreprocessor(spec.dir), options.opening]);
   const outputName = requireOutput(session, spec.outputName, modelPath);
   const inputName = session.inputNames.includes('pixel_values') ? 'pixel_values' : session.inputNames[0];
 

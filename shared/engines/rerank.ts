@@ -1,8 +1,8 @@
 import { openTextModel, usageOf } from './text-model.ts';
-import type { EngineOptions, RerankEngine, TextOptions } from './types.ts';
+import type { EngineParts, RerankEngine, TextOptions } from './types.ts';
 
 /** Cross-encoder reranking: one `(query, document)` pair per row, the first logit as the score. */
-export async function createRerankEngine(options: EngineOptions): Promise<RerankEngine> {
+export async function createRerankEngine(options: EngineParts): Promise<RerankEngine> {
   const { spec, limits } = options;
   const model = await openTextModel(options);
   return {

@@ -5,6 +5,7 @@
  * decoding and the next batch's preparation all wait. On a worker thread they overlap the run,
  * and the session is created while this thread loads the rest (faster cold start).
  */
+import { openThreadedSession } from './threaded-session.ts';
 
 /** An input: int64 token ids / masks or float32 pixels. Its buffer is handed over (detached) on run. */
 export interface InputTensor {
@@ -40,7 +41,8 @@ export interface SessionOptions {
  * optimisation, weight prepacking) and cheap to reuse.
  */
 export async function createSession(modelPath: string, options: SessionOptions): Promise<Session> {
-  if (options.thread) return (await import('./threaded-session.ts')).openThreadedSession(modelPath, options.intraOpThreads);
+  // The thread starts in this call (no dynamic import to wait for); onnxruntime-node itself loads there.
+  if (options.thread) return openThreadedSession(modelPath, options.intraOpThreads);
   return (await import('./ort-session.ts')).openOrtSession(modelPath, options.intraOpThreads);
 }
 

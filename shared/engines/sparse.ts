@@ -1,6 +1,6 @@
 import { type SparseVector, spladeRow } from '../math/sparse.ts';
 import { openTextModel } from './text-model.ts';
-import type { EngineOptions, SparseEngine, TextOptions } from './types.ts';
+import type { EngineParts, SparseEngine, TextOptions } from './types.ts';
 
 /**
  * Padded tokens per sparse batch. Each token costs a vocabulary-wide row of logits (30522 floats,
@@ -12,7 +12,7 @@ const SPARSE_BATCH_TOKENS = 2048;
  * SPLADE sparse embeddings. The `[batch, seq, vocab]` logits are reduced row by row straight from
  * ONNX Runtime's buffer into one vocabulary-sized scratch array; nothing else is copied.
  */
-export async function createSparseEngine(options: EngineOptions): Promise<SparseEngine> {
+export async function createSparseEngine(options: EngineParts): Promise<SparseEngine> {
   const { spec, limits } = options;
   const model = await openTextModel(options);
   let scratch: Float32Array | undefined;

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { MAX_ROWS_PER_RUN, runInBatches } from './run-batches.ts';
-import { createSession, type OutputTensor, type Session } from './session.ts';
+import type { OutputTensor, Session } from './session.ts';
 import { requireOutput } from './session-io.ts';
 import { type BatchTensors, type Encoding, feedsFor, TextTokenizer, toBatchTensors } from './tokenizer.ts';
-import type { EngineOptions, TextOptions, TextUsage, TokenCounter } from './types.ts';
+import type { EngineParts, TextOptions, TextUsage, TokenCounter } from './types.ts';
 
 /** The prefix a model wants for this kind of input (e5 `query: `, nomic `search_document: `). */
 export function applyPrefix(texts: readonly string[], prefix: string | undefined): readonly string[] {
@@ -40,10 +40,10 @@ export interface TextModel {
 }
 
 /** Opens the tokenizer and the ONNX session of a text-input model (text, sparse, rerank). */
-export async function openTextModel(options: EngineOptions): Promise<TextModel> {
+export async function openTextModel(options: EngineParts): Promise<TextModel> {
   const { spec } = options;
   const modelPath = join(spec.dir, spec.file);
-  const [tokenizer, session] = await Promise.all([TextTokenizer.load(spec.dir, spec.maxTokens), createSession(modelPath, options.session)]);
+  const [tokenizer, session] = await Promise.all([TextTokenizer.load(spec.dir, spec.maxTokens), options.opening]);
   const outputName = requireOutput(session, spec.outputName, modelPath);
   return {
     tokenizer,

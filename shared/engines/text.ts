@@ -1,10 +1,10 @@
 import { clsPool, meanPool, splitRows } from '../math/pooling.ts';
 import { l2NormalizeInPlace } from '../math/vector.ts';
 import { openTextModel } from './text-model.ts';
-import type { EngineOptions, TextEngine, TextOptions } from './types.ts';
+import type { EngineParts, TextEngine, TextOptions } from './types.ts';
 
 /** Dense text embeddings: tokenise, run in token-budget batches, pool, normalise. */
-export async function createTextEngine(options: EngineOptions): Promise<TextEngine> {
+export async function createTextEngine(options: EngineParts): Promise<TextEngine> {
   const { spec, limits } = options;
   const model = await openTextModel(options);
   return {

@@ -1,12 +1,21 @@
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { DependencyError } from '../errors.ts';
 import type { InputTensor, OutputTensor, Session } from './session.ts';
-import type { SerializedError, ThreadMessage } from './session-thread.ts';
+import { ortSessionOptions } from './session-options.ts';
 
-/** session-thread.ts from the sources, session-thread.js once compiled. */
-const THREAD_URL = new URL(`./session-thread${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+const THREAD_URL = new URL('./session-thread.js', import.meta.url);
+
+interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+}
+
+/** What session-thread.js posts back. */
+type ThreadMessage =
+  | { readonly kind: 'ready'; readonly inputNames: readonly string[]; readonly outputNames: readonly string[] }
+  | { readonly kind: 'failed'; readonly error: SerializedError }
+  | { readonly kind: 'result'; readonly id: number; readonly outputs: Record<string, { data: Float32Array; dims: readonly number[] }> }
+  | { readonly kind: 'error'; readonly id: number; readonly error: SerializedError };
 
 interface Pending {
   resolve(outputs: Record<string, OutputTensor>): void;
@@ -53,7 +62,7 @@ export async function openThreadedSession(modelPath: string, intraOpThreads: num
 
   function start(): Promise<Host> {
     const started = new Promise<Host>((resolve, reject) => {
-      const worker = new Worker(THREAD_URL, { workerData: { modelPath, intraOpThreads } });
+      const worker = new Worker(THREAD_URL, { workerData: { modelPath, options: ortSessionOptions(intraOpThreads) } });
       let host: Host | undefined;
       let ended = false;
       worker.on('message', (message: ThreadMessage) => {

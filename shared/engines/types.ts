@@ -1,7 +1,7 @@
 import type { Limits } from '../config.ts';
 import type { SparseVector } from '../math/sparse.ts';
 import type { ModelSpec } from '../models/resolve.ts';
-import type { SessionOptions } from './session.ts';
+import type { Session, SessionOptions } from './session.ts';
 
 export type InputType = 'query' | 'passage';
 
@@ -69,4 +69,9 @@ export interface EngineOptions {
   readonly spec: ModelSpec;
   readonly limits: Limits;
   readonly session: SessionOptions;
+}
+
+/** What an engine factory gets: the options, and the model's session already being opened. */
+export interface EngineParts extends EngineOptions {
+  readonly opening: Promise<Session>;
 }

@@ -1,5 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ModelConfig } from '../config.ts';
 import { ConfigurationError } from '../errors.ts';
@@ -43,10 +42,11 @@ export const REQUIRED_FILES: Readonly<Record<ModelType, readonly string[]>> = Ob
 /** Optional files fetched when present (pooling settings, special tokens). */
 export const OPTIONAL_FILES: readonly string[] = ['special_tokens_map.json', '1_Pooling/config.json'];
 
+/** Small JSON files, read synchronously: at cold start each async read would wait behind module loading. */
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
   if (!existsSync(path)) return undefined;
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   } catch (cause) {
     throw new ConfigurationError(`${path} is not valid JSON.`, { cause });
   }
