@@ -1,5 +1,5 @@
-import type { ModelType } from '../models/types.ts';
 import { join } from 'node:path';
+import type { ModelType } from '../models/types.ts';
 import { createSession } from './session.ts';
 import type { Engine, EngineOptions, EngineParts } from './types.ts';
 

@@ -12,33 +12,39 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { InferenceSession, Tensor } from 'onnxruntime-node';
 
 /** @param {unknown} error */
-const serialize = (error) => (error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) });
+const serialize = (error) =>
+  error instanceof Error ? { name: error.name, message: error.message } : { name: 'Error', message: String(error) };
 
 const port = parentPort;
 if (port) {
   try {
     const session = await InferenceSession.create(workerData.modelPath, workerData.options);
     port.postMessage({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
-    port.on('message', async (/** @type {{ id: number, feeds: Record<string, { type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[] }>, fetches: string[] }} */ request) => {
-      try {
-        /** @type {Record<string, Tensor>} */
-        const feeds = {};
-        for (const [name, input] of Object.entries(request.feeds)) feeds[name] = new Tensor(input.type, input.data, input.dims);
-        const results = await session.run(feeds, request.fetches);
-        /** @type {Record<string, { data: unknown, dims: readonly number[] }>} */
-        const outputs = {};
-        /** @type {Set<ArrayBuffer>} */
-        const buffers = new Set();
-        for (const [name, tensor] of Object.entries(results)) {
-          const data = /** @type {Float32Array} */ (tensor.data);
-          outputs[name] = { data, dims: tensor.dims };
-          if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) buffers.add(/** @type {ArrayBuffer} */ (data.buffer));
+    port.on(
+      'message',
+      async (
+        /** @type {{ id: number, feeds: Record<string, { type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[] }>, fetches: string[] }} */ request,
+      ) => {
+        try {
+          /** @type {Record<string, Tensor>} */
+          const feeds = {};
+          for (const [name, input] of Object.entries(request.feeds)) feeds[name] = new Tensor(input.type, input.data, input.dims);
+          const results = await session.run(feeds, request.fetches);
+          /** @type {Record<string, { data: unknown, dims: readonly number[] }>} */
+          const outputs = {};
+          /** @type {Set<ArrayBuffer>} */
+          const buffers = new Set();
+          for (const [name, tensor] of Object.entries(results)) {
+            const data = /** @type {Float32Array} */ (tensor.data);
+            outputs[name] = { data, dims: tensor.dims };
+            if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) buffers.add(/** @type {ArrayBuffer} */ (data.buffer));
+          }
+          port.postMessage({ kind: 'result', id: request.id, outputs }, [...buffers]);
+        } catch (error) {
+          port.postMessage({ kind: 'error', id: request.id, error: serialize(error) });
         }
-        port.postMessage({ kind: 'result', id: request.id, outputs }, [...buffers]);
-      } catch (error) {
-        port.postMessage({ kind: 'error', id: request.id, error: serialize(error) });
-      }
-    });
+      },
+    );
   } catch (error) {
     port.postMessage({ kind: 'failed', error: serialize(error) });
   }
