@@ -9,8 +9,13 @@ export interface EventSourceOptions {
   readonly region: string;
   /** Records per invocation (Lambda's `batchSize`). */
   readonly batchSize: number;
-  /** Longest wait to fill a batch (Lambda's `maximumBatchingWindow`), seconds. */
+  /** Longest wait to fill a batch (Lambda's `maximumBatchingWindow`), seconds, from its first record. */
   readonly maximumBatchingWindowSeconds: number;
+  /**
+   * Invocations in flight at once (Lambda's `MaximumConcurrency`, default 2): the next batch is
+   * received and its files read while the current one is embedded.
+   */
+  readonly maximumConcurrency?: number;
   /** Long-poll wait of one ReceiveMessage, seconds. */
   readonly waitTimeSeconds?: number;
   readonly invoke: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
@@ -49,22 +54,35 @@ export function startEventSourceMapping(options: EventSourceOptions): { stop(): 
   let invocations = 0;
   const abort = new AbortController();
 
+  const receive = (waitSeconds: number, max: number) =>
+    options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: options.queueUrl,
+        MaxNumberOfMessages: Math.min(10, max),
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+      }),
+      { abortSignal: abort.signal },
+    );
+
+  /**
+   * Long-polls for a first record, then fills the batch until it is full or the batching window
+   * (counted from the first record, as Lambda does) has passed. SQS waits in whole seconds, so the
+   * last part of a window is short polls 50 ms apart.
+   */
   async function receiveBatch(): Promise<Message[]> {
     const messages: Message[] = [];
-    const deadline = Date.now() + options.maximumBatchingWindowSeconds * 1000;
+    let deadline = Number.POSITIVE_INFINITY;
     while (!stopped && messages.length < options.batchSize) {
-      const waiting = messages.length === 0;
-      const response = await options.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: options.queueUrl,
-          MaxNumberOfMessages: Math.min(10, options.batchSize - messages.length),
-          WaitTimeSeconds: waiting ? (options.waitTimeSeconds ?? 20) : Math.max(0, Math.min(20, Math.ceil((deadline - Date.now()) / 1000))),
-          MessageSystemAttributeNames: ['All'],
-        }),
-        { abortSignal: abort.signal },
-      );
-      messages.push(...(response.Messages ?? []));
-      if (messages.length > 0 && (Date.now() >= deadline || (response.Messages ?? []).length === 0)) break;
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) break;
+      const first = messages.length === 0;
+      const wait = first ? (options.waitTimeSeconds ?? 20) : Math.min(20, Math.floor(remaining / 1000));
+      const received = (await receive(wait, options.batchSize - messages.length)).Messages ?? [];
+      if (first && received.length > 0) deadline = Date.now() + options.maximumBatchingWindowSeconds * 1000;
+      messages.push(...received);
+      if (messages.length === 0) break; // an empty long poll: the caller polls again
+      if (received.length === 0 && wait === 0) await new Promise((resolve) => setTimeout(resolve, Math.min(50, remaining)));
     }
     return messages;
   }
@@ -82,8 +100,30 @@ export function startEventSourceMapping(options: EventSourceOptions): { stop(): 
     }
   }
 
+  async function invokeAndDelete(messages: Message[]): Promise<void> {
+    const event: SQSEvent = { Records: messages.map((message) => toSqsRecord(message, options)) };
+    invocations++;
+    let failedIds: Set<string>;
+    try {
+      const response = await options.invoke(event);
+      failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
+    } catch (error) {
+      // A thrown handler error fails the whole batch: nothing is deleted, everything retries.
+      options.logger.error('worker invocation failed; the whole batch will be retried', { error: error as Error });
+      return;
+    }
+    if (failedIds.size > 0) options.logger.warn('batch item failures', { failed: [...failedIds] });
+    await deleteSucceeded(messages, failedIds).catch((error: unknown) => options.logger.error('delete failed', { error: error as Error }));
+  }
+
+  const inFlight = new Set<Promise<void>>();
+  const concurrency = options.maximumConcurrency ?? 2;
   const loop = (async () => {
     while (!stopped) {
+      if (inFlight.size >= concurrency) {
+        await Promise.race(inFlight);
+        continue;
+      }
       let messages: Message[];
       try {
         messages = await receiveBatch();
@@ -94,22 +134,10 @@ export function startEventSourceMapping(options: EventSourceOptions): { stop(): 
         continue;
       }
       if (messages.length === 0) continue;
-      const event: SQSEvent = { Records: messages.map((message) => toSqsRecord(message, options)) };
-      invocations++;
-      let failedIds: Set<string>;
-      try {
-        const response = await options.invoke(event);
-        failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
-      } catch (error) {
-        // A thrown handler error fails the whole batch: nothing is deleted, everything retries.
-        options.logger.error('worker invocation failed; the whole batch will be retried', { error: error as Error });
-        continue;
-      }
-      if (failedIds.size > 0) options.logger.warn('batch item failures', { failed: [...failedIds] });
-      await deleteSucceeded(messages, failedIds).catch((error: unknown) =>
-        options.logger.error('delete failed', { error: error as Error }),
-      );
+      const invocation = invokeAndDelete(messages).finally(() => inFlight.delete(invocation));
+      inFlight.add(invocation);
     }
+    await Promise.all(inFlight);
   })();
 
   return {

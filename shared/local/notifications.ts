@@ -54,6 +54,8 @@ export function s3EventNotification(input: {
 export interface UploadSource {
   /** Calls `onUpload` for every object put into the emulator, in order. */
   onUpload(listener: (bucket: string, key: string) => void): void;
+  /** Puts a message on a queue from inside the emulator, as S3 delivers notifications (no client call). */
+  deliver?(queueName: string, body: string): void;
 }
 
 /**
@@ -85,7 +87,8 @@ export function startNotificationBridge(options: {
           configurationId: `vectorizer-${rule.queue}`,
           now: new Date(),
         });
-        await options.sqs.send(new SendMessageCommand({ QueueUrl: options.queueUrls[rule.queue], MessageBody: JSON.stringify(body) }));
+        if (options.uploads.deliver) options.uploads.deliver(rule.queue, JSON.stringify(body));
+        else await options.sqs.send(new SendMessageCommand({ QueueUrl: options.queueUrls[rule.queue], MessageBody: JSON.stringify(body) }));
         sent++;
       })().catch((error: unknown) => options.logger.error('notification not sent', { bucket, key, error: error as Error }));
     }

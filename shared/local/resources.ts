@@ -26,6 +26,8 @@ export const resourcesSchema = z.strictObject({
     queue: z.string().min(1),
     batchSize: z.number().int().min(1).max(10_000),
     maximumBatchingWindowSeconds: z.number().min(0).max(300),
+    /** Invocations at once (Lambda's MaximumConcurrency); here they share one process and model. */
+    maximumConcurrency: z.number().int().min(1).max(1000).optional(),
   }),
 });
 

@@ -38,6 +38,8 @@ export interface LocalStack {
   readonly invokeUrl: string;
   readonly runtime: Runtime;
   readonly queueUrls: Readonly<Record<string, string>>;
+  /** Every object put into the embedded emulator (absent with an external S3). */
+  readonly uploads?: UploadSource;
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: REGION,
       batchSize: options.resources.worker.batchSize,
       maximumBatchingWindowSeconds: options.resources.worker.maximumBatchingWindowSeconds,
+      maximumConcurrency: options.resources.worker.maximumConcurrency,
       waitTimeSeconds: options.pollWaitSeconds,
       invoke: worker,
       logger,
@@ -110,6 +113,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       invokeUrl: `${invokeServer.url}/2015-03-31/functions/function/invocations`,
       runtime,
       queueUrls,
+      ...(aws.uploads ? { uploads: aws.uploads } : {}),
       async stop() {
         for (const stop of stops) await stop().catch(() => undefined);
         sqs.destroy();
@@ -165,6 +169,7 @@ async function startEmbedded(options: LocalStackOptions): Promise<AwsSide> {
         return false;
       });
     },
+    deliver: (queueName, body) => void emulator.sendMessage(queueName, body),
   };
   return { awsEndpoint: `http://127.0.0.1:${emulator.port}`, queueUrls, queueArns, uploads, stop: () => emulator.stop() };
 }

@@ -3,7 +3,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Limits, PipelineConfig } from '../config.ts';
 import { PayloadTooLargeError, S3ObjectNotFoundError, toVectorizerError } from '../errors.ts';
 import type { ModelSpec } from '../models/resolve.ts';
-import { formatS3Uri, getObjectBytes, headObject, putJson } from '../storage/s3.ts';
+import { formatS3Uri, getObject, headObject, putJson } from '../storage/s3.ts';
 import { chunkText } from './chunking.ts';
 import { readDocument } from './documents.ts';
 import type { Embedded, PipelineEmbedder } from './embedder.ts';
@@ -80,20 +80,15 @@ export async function processObject(ref: S3ObjectRef, deps: PipelineDeps): Promi
   const source = { bucket: ref.bucket, key: ref.key };
   let current: S3ObjectRef = ref;
   try {
-    const head = await headObject(deps.s3, source);
-    if (!head) throw new S3ObjectNotFoundError(`${formatS3Uri(source)} no longer exists.`);
-    current = { ...ref, etag: head.etag, size: head.size };
-    if (head.size > deps.limits.maxInputBytes) {
-      throw new PayloadTooLargeError(
-        `${formatS3Uri(source)} is ${head.size} bytes; the limit is ${deps.limits.maxInputBytes} (MAX_INPUT_BYTES).`,
-      );
-    }
+    // The output's HEAD and the source's GET go out together: one round trip per file, not three.
+    // The GET (which refuses an oversized body before reading it) gives the current ETag and size.
     const target = outputLocation(source, deps.pipeline);
-    const existing = await headObject(deps.s3, target);
+    const [existing, object] = await Promise.all([headObject(deps.s3, target), getObject(deps.s3, source, deps.limits.maxInputBytes)]);
+    const head = { etag: object.etag, size: object.size };
+    current = { ...ref, ...head };
     if (existing && head.etag && existing.metadata[SOURCE_ETAG_METADATA] === head.etag) return 'skipped-current';
 
-    const bytes = await getObjectBytes(deps.s3, source, deps.limits.maxInputBytes);
-    const { chunks, chunking } = await embedObject(current, bytes, deps);
+    const { chunks, chunking } = await embedObject(current, object.bytes, deps);
     const document: VectorsDocument = {
       source: { bucket: ref.bucket, key: ref.key, etag: head.etag, size: head.size },
       model_id: deps.spec.id,

@@ -68,10 +68,22 @@ export function toS3Error(error: unknown, location: S3Location, action: 'read' |
   return new DependencyError(`S3 ${action} of ${uri} failed (${name || `HTTP ${status ?? '?'}`}); retry later.`, { cause: error, details });
 }
 
+/** An object read whole, with what its GET response says about it. */
+export interface S3ObjectData {
+  readonly bytes: Uint8Array;
+  readonly etag?: string;
+  readonly size: number;
+}
+
 /**
  * Reads a whole object, refusing (before reading the body) one larger than `maxBytes`.
  */
 export async function getObjectBytes(client: S3Client, location: S3Location, maxBytes: number): Promise<Uint8Array> {
+  return (await getObject(client, location, maxBytes)).bytes;
+}
+
+/** Reads a whole object with its ETag and size (one request, no HEAD first). */
+export async function getObject(client: S3Client, location: S3Location, maxBytes: number): Promise<S3ObjectData> {
   const { GetObjectCommand } = await loadS3Sdk();
   try {
     const response = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key }));
@@ -82,8 +94,8 @@ export async function getObjectBytes(client: S3Client, location: S3Location, max
         details: { bucket: location.bucket, key: location.key, size, limit: maxBytes },
       });
     }
-    if (!response.Body) return new Uint8Array();
-    return await response.Body.transformToByteArray();
+    const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
+    return { bytes, etag: response.ETag, size };
   } catch (error) {
     throw toS3Error(error, location, 'read');
   }
