@@ -150,6 +150,9 @@ async function floor(spec: BenchSpec): Promise<Contender> {
   };
 }
 
+/** Most texts the one-call transformers.js contender is given (see its prepare). */
+export const ONE_CALL_LIMIT = 96;
+
 /** transformers.js, as its documentation shows it, and in length-sorted batches of the best size. */
 async function transformersJs(spec: BenchSpec, batched: boolean): Promise<Contender> {
   const hf = await import('@huggingface/transformers');
@@ -198,7 +201,21 @@ async function transformersJs(spec: BenchSpec, batched: boolean): Promise<Conten
       await model(await processor(images));
     };
   }
-  if (!batched) return { run: embed };
+  if (!batched) {
+    return {
+      async prepare(items) {
+        // One call pads every text to the longest (512 tokens here) and holds the whole
+        // [texts, 512, hidden] output plus attention buffers: about 4 GB at 64 texts, so 300 would
+        // not fit beside the other contenders. Reported as not run, with the reason.
+        if (items.length > ONE_CALL_LIMIT)
+          throw new Error(
+            `not run on ${items.length} texts: one call pads all to the longest; measured with --size ${ONE_CALL_LIMIT} or less`,
+          );
+        return 'all texts in one call';
+      },
+      run: embed,
+    };
+  }
   let batchSize = 16;
   const lengthOf = (item: Item) => (typeof item === 'string' ? item.length : 0);
   const runSorted = async (items: Item[], size: number) => {
