@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { builtInCorpus } from '../shared/bench/corpus.ts';
-import { TextTokenizer, toBatchTensors } from '../shared/engines/tokenizer.ts';
 import { ortSessionOptions } from '../shared/engines/session-options.ts';
+import { TextTokenizer, toBatchTensors } from '../shared/engines/tokenizer.ts';
 
 const [modelDir = '.cache/bench-models/minilm-l6-dense', modelFile = 'onnx/model_quantized.onnx', size = '128', roundsArg = '5'] =
   process.argv.slice(2);
@@ -30,7 +30,8 @@ const encodings = builtInCorpus(Number(size), 11)
   .sort((a, b) => b.ids.length - a.ids.length);
 const batches = Array.from({ length: Math.ceil(encodings.length / 16) }, (_, index) => encodings.slice(index * 16, index * 16 + 16));
 const sessions = new Map<string, ort.InferenceSession>();
-for (const [name, options] of Object.entries(variants)) sessions.set(name, await ort.InferenceSession.create(join(modelDir, modelFile), options));
+for (const [name, options] of Object.entries(variants))
+  sessions.set(name, await ort.InferenceSession.create(join(modelDir, modelFile), options));
 
 async function pass(session: ort.InferenceSession): Promise<number> {
   const started = performance.now();
@@ -52,7 +53,8 @@ const ratios = new Map<string, number[]>(names.map((name) => [name, []]));
 const rounds = Number(roundsArg);
 for (let round = 0; round < rounds; round++) {
   const ms = new Map<string, number>();
-  for (const name of names.map((_, index) => names[(index + round) % names.length])) ms.set(name, await pass(sessions.get(name) as ort.InferenceSession));
+  for (const name of names.map((_, index) => names[(index + round) % names.length]))
+    ms.set(name, await pass(sessions.get(name) as ort.InferenceSession));
   for (const name of names) ratios.get(name)?.push((ms.get(names[0]) as number) / (ms.get(name) as number));
   process.stderr.write(`round ${round + 1}/${rounds}\n`);
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Limits, PipelineConfig } from '../config.ts';
-import { PayloadTooLargeError, S3ObjectNotFoundError, toVectorizerError } from '../errors.ts';
+import { toVectorizerError } from '../errors.ts';
 import type { ModelSpec } from '../models/resolve.ts';
 import { formatS3Uri, getObject, headObject, putJson } from '../storage/s3.ts';
 import { chunkText } from './chunking.ts';
