@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from 'onnxruntime-node';
+import { type BatchLimits, planBatches } from '../engines/batching.ts';
 import type { Encoding } from '../engines/tokenizer.ts';
 import type { ModelType } from '../models/types.ts';
 
@@ -24,6 +25,8 @@ export interface BenchSpec {
   readonly query: string;
   /** Batch sizes a contender may try when it picks its best (fewer in --quick). */
   readonly batchSizes: readonly number[];
+  /** The batch limits this project's engine plans with (the floor can run the same batches). */
+  readonly plan: BatchLimits;
 }
 
 export interface Contender {
@@ -35,6 +38,18 @@ export interface Contender {
 export const RERANK_QUERY = 'what is the best way to keep the public informed about local government';
 
 const texts = (items: Item[]) => items as string[];
+
+/** The environment the vectorizer contender runs with (its Lambda configuration, defaults otherwise). */
+export function vectorizerEnv(spec: Pick<BenchSpec, 'type' | 'modelDir' | 'modelFile' | 'threads'>): Record<string, string> {
+  return {
+    MODEL_ID: `bench/${spec.type}`,
+    MODEL_DIR: spec.modelDir,
+    MODEL_FILE: spec.modelFile,
+    MODEL_TYPE: spec.type,
+    ORT_INTRA_OP_THREADS: String(spec.threads),
+    MAX_INPUTS: '100000',
+  };
+}
 const base64 = (items: Item[]) => (items as Uint8Array[]).map((bytes) => Buffer.from(bytes).toString('base64'));
 
 /**
@@ -45,17 +60,7 @@ async function vectorizer(spec: BenchSpec, sessionThread = true): Promise<Conten
   // In the order of functions/invoke.ts: the model starts loading, then the request path is imported.
   const { loadConfig } = await import('../config.ts');
   const { createRuntime } = await import('../runtime.ts');
-  const creating = createRuntime(
-    loadConfig({
-      MODEL_ID: `bench/${spec.type}`,
-      MODEL_DIR: spec.modelDir,
-      MODEL_FILE: spec.modelFile,
-      MODEL_TYPE: spec.type,
-      ORT_INTRA_OP_THREADS: String(spec.threads),
-      MAX_INPUTS: '100000',
-      ORT_SESSION_THREAD: String(sessionThread),
-    }),
-  );
+  const creating = createRuntime(loadConfig({ ...vectorizerEnv(spec), ORT_SESSION_THREAD: String(sessionThread) }));
   const { handleInvokeEvent } = await import('../request/invoke-event.ts');
   const runtime = await creating;
   const payload = (items: Item[]) =>
@@ -71,10 +76,15 @@ async function vectorizer(spec: BenchSpec, sessionThread = true): Promise<Conten
   };
 }
 
+/** How the floor cuts its items: length-sorted batches of a fixed size, or this project's own plan. */
+type FloorBatching = number | 'plan';
+
 /**
- * The floor: onnxruntime-node `session.run` on pre-tokenised (or pre-processed) inputs in
- * length-sorted batches of the best fixed size found, outputs untouched. Everything a contender
- * spends above this is overhead.
+ * The floor: onnxruntime-node `session.run` on pre-tokenised (or pre-processed) inputs, outputs
+ * untouched. Its batching is the best found among length-sorted fixed sizes and this project's own
+ * token-budget plan, so no contender wins by batching alone. Everything a contender spends above
+ * this is overhead. A process that was not prepared (cold start, peak RSS) runs the same batches
+ * as this project.
  */
 async function floor(spec: BenchSpec): Promise<Contender> {
   const ort = await import('onnxruntime-node');
@@ -96,7 +106,7 @@ async function floor(spec: BenchSpec): Promise<Contender> {
       : undefined;
   const encodings = new Map<Item, Encoding>();
   const pixels = new Map<Item, Float32Array>();
-  let batchSize = 32;
+  let batching: FloorBatching = 'plan';
 
   async function encode(items: Item[]): Promise<void> {
     for (const item of items) {
@@ -107,23 +117,30 @@ async function floor(spec: BenchSpec): Promise<Contender> {
     }
   }
 
-  async function runBatches(items: Item[], size: number): Promise<void> {
+  /** Item batches: the plan, or fixed sizes over the items sorted longest first. */
+  function batchesOf(items: Item[], how: FloorBatching): Item[][] {
+    const lengthOf = (item: Item) => (spec.type === 'image' ? 1 : encodings.get(item)!.ids.length);
+    if (how === 'plan') return planBatches(items.map(lengthOf), spec.plan).map((indices) => indices.map((index) => items[index]));
+    const sorted = [...items].sort((a, b) => lengthOf(b) - lengthOf(a));
+    return Array.from({ length: Math.ceil(sorted.length / how) }, (_, index) => sorted.slice(index * how, (index + 1) * how));
+  }
+
+  async function runBatches(items: Item[], how: FloorBatching): Promise<void> {
     // Prepared items are pre-tokenised; others (a cold start) are encoded here, inside the timing.
     await encode(items);
-    if (spec.type === 'image') {
-      for (let start = 0; start < items.length; start += size) {
-        const batch = items.slice(start, start + size);
+    for (const batch of batchesOf(items, how)) {
+      if (spec.type === 'image') {
         const plane = pixels.get(batch[0])!.length;
         const data = new Float32Array(batch.length * plane);
         for (const [row, item] of batch.entries()) data.set(pixels.get(item)!, row * plane);
         const side = Math.sqrt(plane / 3);
         await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', data, [batch.length, 3, side, side]) });
+        continue;
       }
-      return;
-    }
-    const sorted = items.map((item) => encodings.get(item)!).sort((a, b) => b.ids.length - a.ids.length);
-    for (let start = 0; start < sorted.length; start += size) {
-      const tensors = toBatchTensors(sorted.slice(start, start + size), tokenizer!.padId);
+      const tensors = toBatchTensors(
+        batch.map((item) => encodings.get(item)!),
+        tokenizer!.padId,
+      );
       const feeds: Record<string, Tensor> = {};
       for (const name of session.inputNames) {
         const input = tensors[name as 'input_ids'];
@@ -136,17 +153,20 @@ async function floor(spec: BenchSpec): Promise<Contender> {
   return {
     async prepare(items) {
       await encode(items);
-      let best = { size: batchSize, ms: Number.POSITIVE_INFINITY };
-      for (const size of spec.batchSizes) {
-        const started = performance.now();
-        await runBatches(items, size);
-        const ms = performance.now() - started;
-        if (ms < best.ms) best = { size, ms };
+      let best: { how: FloorBatching; ms: number } = { how: batching, ms: Number.POSITIVE_INFINITY };
+      // Each candidate twice, the faster pass kept: the first run of a new batch shape is slower.
+      for (const how of ['plan' as const, ...spec.batchSizes]) {
+        for (let pass = 0; pass < 2; pass++) {
+          const started = performance.now();
+          await runBatches(items, how);
+          const ms = performance.now() - started;
+          if (ms < best.ms) best = { how, ms };
+        }
       }
-      batchSize = best.size;
-      return `batch size ${batchSize}`;
+      batching = best.how;
+      return batching === 'plan' ? "this project's batch plan" : `batch size ${batching}`;
     },
-    run: (items) => runBatches(items, batchSize),
+    run: (items) => runBatches(items, batching),
   };
 }
 

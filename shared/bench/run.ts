@@ -9,10 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { loadConfig } from '../config.ts';
+import { batchLimitsFor } from '../engines/run-batches.ts';
 import { TextTokenizer } from '../engines/tokenizer.ts';
 import type { ModelType } from '../models/types.ts';
 import type { ChildReply, ChildRequest } from './child.ts';
-import { type BenchSpec, contendersFor, type Item, RERANK_QUERY } from './contenders.ts';
+import { type BenchSpec, contendersFor, type Item, RERANK_QUERY, vectorizerEnv } from './contenders.ts';
 import { builtInCorpus } from './corpus.ts';
 import { percentile, roundRatios, type Spread, spread } from './stats.ts';
 
@@ -49,6 +51,8 @@ export interface ContenderResult {
   readonly latency32?: { p50: number; p95: number };
   readonly peakRssMb?: number;
   readonly coldStartMs?: Spread;
+  /** Cold start over the floor's, per repeat (the repeats are interleaved), then the median. */
+  readonly coldVsFloor?: Spread;
 }
 
 export interface BenchReport {
@@ -164,6 +168,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     );
   }
   const names = (options.contenders ?? contendersFor(options.type)).filter((name) => contendersFor(options.type).includes(name));
+  const plan = batchLimitsFor(options.type, loadConfig(vectorizerEnv(options)).limits);
   const spec = (contender: string): BenchSpec => ({
     contender,
     type: options.type,
@@ -172,6 +177,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     threads: options.threads,
     query: RERANK_QUERY,
     batchSizes: options.batchSizes,
+    plan,
   });
   const results = new Map<
     string,
@@ -262,6 +268,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   }
 
   const floorMs = results.get('floor')?.roundMs;
+  const floorCold = results.get('floor')?.cold;
   const oursMs = results.get('vectorizer')?.roundMs;
   const comparable = (ms: number[], other?: number[]) => other && other.length === ms.length && ms.length > 0;
   return {
@@ -294,6 +301,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         ...(r.latency32 ? { latency32: p(r.latency32) } : {}),
         ...(r.peakRssMb ? { peakRssMb: r.peakRssMb } : {}),
         ...(r.cold.length ? { coldStartMs: spread(r.cold) } : {}),
+        ...(comparable(r.cold, floorCold) ? { coldVsFloor: roundRatios(floorCold as number[], r.cold) } : {}),
       };
     }),
   };

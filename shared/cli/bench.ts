@@ -68,7 +68,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       rounds: Number(values.rounds ?? 5),
       latencyRepeats: quick ? 3 : 20,
       batchSizes: quick ? [8, 32] : [4, 8, 16, 32, 64],
-      coldStarts: quick ? 1 : 3,
+      coldStarts: quick ? 3 : 5,
       corpusFile: values.corpus as string | undefined,
       imagesDir: values.images as string | undefined,
       // --quick leaves out the slowest contenders (transformers.js in one call, fastembed: 10-30x slower).

@@ -5,7 +5,7 @@ import { ConfigurationError, InvalidInputDataError } from '../errors.ts';
 import { type ImagePreprocessor, parsePreprocessorConfig, preprocessImage } from '../math/image-preprocess.ts';
 import type { RgbImage } from '../math/resample.ts';
 import { l2NormalizeInPlace } from '../math/vector.ts';
-import { runInBatches } from './run-batches.ts';
+import { batchLimitsFor, runInBatches } from './run-batches.ts';
 import type { Session } from './session.ts';
 import { requireOutput } from './session-io.ts';
 import type { EngineParts, ImageEngine } from './types.ts';
@@ -99,12 +99,7 @@ export async function createImageEngine(options: EngineParts): Promise<ImageEngi
     spec,
     async embed(images: readonly Uint8Array[]) {
       const items = images.map((bytes, index) => ({ bytes, index }));
-      const embeddings = await runInBatches(
-        items,
-        () => 1,
-        { maxTokens: limits.maxBatchImages, maxItems: limits.maxBatchImages },
-        { prepare, run },
-      );
+      const embeddings = await runInBatches(items, () => 1, batchLimitsFor('image', limits), { prepare, run });
       return { embeddings };
     },
     dispose: () => session.release(),

@@ -1,7 +1,25 @@
+import type { Limits } from '../config.ts';
+import type { ModelType } from '../models/types.ts';
 import { type BatchLimits, planBatches } from './batching.ts';
 
 /** Rows per model run: past this, larger batches no longer run faster, they only hold more memory. */
 export const MAX_ROWS_PER_RUN = 256;
+
+/**
+ * Padded tokens per sparse batch. Each token costs a vocabulary-wide row of logits (30522 floats,
+ * 122 KB for BERT), so 2048 tokens hold about 250 MB of output at once.
+ */
+const SPARSE_BATCH_TOKENS = 2048;
+
+/**
+ * The batch limits an engine of this type plans its model runs with (the benchmark's floor runs
+ * the same batches). Images count one "token" each.
+ */
+export function batchLimitsFor(type: ModelType, limits: Pick<Limits, 'maxBatchTokens' | 'maxBatchImages'>): BatchLimits {
+  if (type === 'image') return { maxTokens: limits.maxBatchImages, maxItems: limits.maxBatchImages };
+  const maxTokens = type === 'sparse' ? Math.min(limits.maxBatchTokens, SPARSE_BATCH_TOKENS) : limits.maxBatchTokens;
+  return { maxTokens, maxItems: MAX_ROWS_PER_RUN };
+}
 
 /** The two stages of one batch: building its inputs (tensors, decoded pixels), then the model run. */
 export interface BatchStages<Item, Prepared, Result> {

@@ -1,12 +1,7 @@
 import { type SparseVector, spladeRow } from '../math/sparse.ts';
+import { batchLimitsFor } from './run-batches.ts';
 import { openTextModel } from './text-model.ts';
 import type { EngineParts, SparseEngine, TextOptions } from './types.ts';
-
-/**
- * Padded tokens per sparse batch. Each token costs a vocabulary-wide row of logits (30522 floats,
- * 122 KB for BERT), so 2048 tokens hold about 250 MB of output at once.
- */
-const SPARSE_BATCH_TOKENS = 2048;
 
 /**
  * SPLADE sparse embeddings. The `[batch, seq, vocab]` logits are reduced row by row straight from
@@ -21,7 +16,7 @@ export async function createSparseEngine(options: EngineParts): Promise<SparseEn
     spec,
     async embed(texts: readonly string[], textOptions: TextOptions) {
       const { encodings, ...usage } = model.encodeTexts(texts, textOptions);
-      const vectors = await model.runBatches(encodings, Math.min(limits.maxBatchTokens, SPARSE_BATCH_TOKENS), (output, tensors) => {
+      const vectors = await model.runBatches(encodings, batchLimitsFor('sparse', limits), (output, tensors) => {
         const [rows, seq, vocab] = output.dims;
         if (!scratch || scratch.length !== vocab) scratch = new Float32Array(vocab);
         const logits = output.data as Float32Array;

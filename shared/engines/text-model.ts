@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { MAX_ROWS_PER_RUN, runInBatches } from './run-batches.ts';
+import type { BatchLimits } from './batching.ts';
+import { runInBatches } from './run-batches.ts';
 import type { OutputTensor, Session } from './session.ts';
 import { requireOutput } from './session-io.ts';
 import { type BatchTensors, type Encoding, feedsFor, TextTokenizer, toBatchTensors } from './tokenizer.ts';
@@ -34,7 +35,7 @@ export interface TextModel {
    */
   runBatches<Result>(
     encodings: readonly Encoding[],
-    maxTokens: number,
+    limits: BatchLimits,
     read: (output: OutputTensor, tensors: BatchTensors) => Result[],
   ): Promise<Result[]>;
 }
@@ -53,24 +54,19 @@ export async function openTextModel(options: EngineParts): Promise<TextModel> {
       const prefixed = applyPrefix(texts, textOptions.inputType ? spec.prefixes[textOptions.inputType] : undefined);
       return usageOf(prefixed.map((text, index) => tokenizer.encode(text, textOptions.truncate, index)));
     },
-    runBatches(encodings, maxTokens, read) {
-      return runInBatches(
-        encodings,
-        (encoding) => encoding.ids.length,
-        { maxTokens, maxItems: MAX_ROWS_PER_RUN },
-        {
-          prepare: (batch) => toBatchTensors(batch, tokenizer.padId),
-          async run(tensors) {
-            const outputs = await session.run(feedsFor(tensors, session.inputNames), [outputName]);
-            const output = outputs[outputName];
-            try {
-              return read(output, tensors);
-            } finally {
-              output.dispose();
-            }
-          },
+    runBatches(encodings, limits, read) {
+      return runInBatches(encodings, (encoding) => encoding.ids.length, limits, {
+        prepare: (batch) => toBatchTensors(batch, tokenizer.padId),
+        async run(tensors) {
+          const outputs = await session.run(feedsFor(tensors, session.inputNames), [outputName]);
+          const output = outputs[outputName];
+          try {
+            return read(output, tensors);
+          } finally {
+            output.dispose();
+          }
         },
-      );
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
 import { clsPool, meanPool, splitRows } from '../math/pooling.ts';
 import { l2NormalizeInPlace } from '../math/vector.ts';
+import { batchLimitsFor } from './run-batches.ts';
 import { openTextModel } from './text-model.ts';
 import type { EngineParts, TextEngine, TextOptions } from './types.ts';
 
@@ -12,7 +13,7 @@ export async function createTextEngine(options: EngineParts): Promise<TextEngine
     spec,
     async embed(texts: readonly string[], textOptions: TextOptions) {
       const { encodings, ...usage } = model.encodeTexts(texts, textOptions);
-      const embeddings = await model.runBatches(encodings, limits.maxBatchTokens, (output, tensors) => {
+      const embeddings = await model.runBatches(encodings, batchLimitsFor('text', limits), (output, tensors) => {
         const data = output.data as Float32Array;
         const dims = output.dims;
         // A [batch, dim] output is already pooled (e.g. `sentence_embedding`).
