@@ -13,7 +13,7 @@ import { TextTokenizer, toBatchTensors } from '../shared/engines/tokenizer.ts';
 const [modelDir = '.cache/bench-models/minilm-l6-dense', modelFile = 'onnx/model_quantized.onnx', size = '128', roundsArg = '5'] =
   process.argv.slice(2);
 const threads = 2;
-const base = ortSessionOptions(threads);
+const base = ortSessionOptions({ intraOpThreads: threads, spinning: true });
 const variants: Record<string, ort.InferenceSession.SessionOptions> = {
   'default (all, 2 threads, sequential, arena)': base,
   'graph optimisation extended': { ...base, graphOptimizationLevel: 'extended' },
@@ -22,6 +22,7 @@ const variants: Record<string, ort.InferenceSession.SessionOptions> = {
   'intra-op threads 1': { ...base, intraOpNumThreads: 1 },
   'parallel execution, 2 inter-op threads': { ...base, executionMode: 'parallel', interOpNumThreads: 2 },
   'memory pattern off': { ...base, enableMemPattern: false },
+  'intra-op spinning off': ortSessionOptions({ intraOpThreads: threads, spinning: false }),
 };
 
 const tokenizer = await TextTokenizer.load(modelDir, 512);

@@ -67,6 +67,8 @@ export interface RuntimeConfig {
   readonly intraOpThreads: number;
   /** `ORT_SESSION_THREAD`: run the model on a worker thread so I/O and preparation overlap it. */
   readonly thread: boolean;
+  /** `ORT_INTRA_OP_SPINNING`: let ONNX Runtime's idle intra-op threads spin-wait for work. */
+  readonly spinning: boolean;
 }
 
 export interface S3Config {
@@ -173,6 +175,7 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
     runtime: {
       intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', availableParallelism()),
       thread: readBoolean(env, 'ORT_SESSION_THREAD', true),
+      spinning: readBoolean(env, 'ORT_INTRA_OP_SPINNING', true),
     },
     s3: {
       endpoint: readString(env, 'AWS_ENDPOINT_URL_S3') ?? readString(env, 'AWS_ENDPOINT_URL'),

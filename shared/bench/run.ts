@@ -7,12 +7,12 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { loadConfig } from '../config.ts';
 import { batchLimitsFor } from '../engines/run-batches.ts';
 import { TextTokenizer } from '../engines/tokenizer.ts';
 import type { ModelType } from '../models/types.ts';
+import { childEntry } from './build.ts';
 import type { ChildReply, ChildRequest } from './child.ts';
 import { type BenchSpec, contendersFor, type Item, RERANK_QUERY, vectorizerEnv } from './contenders.ts';
 import { builtInCorpus } from './corpus.ts';
@@ -66,8 +66,6 @@ export interface BenchReport {
   readonly results: ContenderResult[];
 }
 
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
-
 /** A contender process and a typed request/reply channel to it. */
 class Child {
   readonly process: ChildProcess;
@@ -75,8 +73,8 @@ class Child {
   readonly started = performance.now();
   readonly loaded: Promise<ChildReply>;
 
-  constructor(spec: BenchSpec, itemsFile: string) {
-    this.process = fork(CHILD, [JSON.stringify(spec), itemsFile], {
+  constructor(entry: string, spec: BenchSpec, itemsFile: string) {
+    this.process = fork(entry, [JSON.stringify(spec), itemsFile], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR' },
     });
@@ -147,11 +145,14 @@ async function loadItems(options: BenchOptions): Promise<Item[]> {
   return texts.slice(0, options.size);
 }
 
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 const p = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(values, 95) });
 
 /** Runs the whole benchmark for one model folder; see BenchOptions. */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const items = await loadItems(options);
+  const entry = await childEntry(options.progress);
   const work = await mkdtemp(join(tmpdir(), 'vectorizer-bench-'));
   const itemsFile = join(work, 'items.json');
   await writeFile(
@@ -194,12 +195,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   >();
   for (const name of names) results.set(name, { roundMs: [], cold: [] });
 
+  if (names.some((name) => name.startsWith('vectorizer'))) {
+    // The model folder as the image build leaves it: `vectorizer warmup` saves the optimised graph.
+    const { warmupModel } = await import('../cli/warmup.ts');
+    const warm = await warmupModel({ ...vectorizerEnv(options), POWERTOOLS_LOG_LEVEL: 'ERROR' });
+    options.progress(`vectorizer warmup (as Dockerfile.variant runs it): optimised graph ${warm.optimized_graph}`);
+  }
   try {
     // Throughput and latency: one long-lived process per contender, only one busy at a time.
     const children = new Map<string, Child>();
     for (const name of names) {
       options.progress(`loading ${name}`);
-      const child = new Child(spec(name), itemsFile);
+      const child = new Child(entry, spec(name), itemsFile);
       const loaded = await child.loaded;
       const result = results.get(name)!;
       if (!loaded.ok) {
@@ -212,8 +219,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       try {
         options.progress(`  preparing ${name} (untimed: pre-tokenising, choosing batch sizes)`);
         result.note = (await expect(child.ask({ cmd: 'prepare' }))).note;
-        // Warm-up, excluded: one full pass, so every contender has seen every batch shape once.
-        await expect(child.ask({ cmd: 'run', from: 0, to: items.length }));
+        // Warm-up, excluded: full passes until the JIT has settled (three, or as many as fit in 10 s;
+        // after a single pass this project's first timed round was still 1.5x slower), so every
+        // contender has also seen every batch shape.
+        for (let pass = 0, begun = performance.now(); pass < 3 && (pass === 0 || performance.now() - begun < 10_000); pass++)
+          await expect(child.ask({ cmd: 'run', from: 0, to: items.length }));
         children.set(name, child);
       } catch (error) {
         result.error = (error as Error).message;
@@ -221,11 +231,16 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       }
     }
     const live = [...children.keys()];
+    // A process that just finished heavy work (a peer's batch-size search, a big run) goes on
+    // freeing memory for a while; the first timed run after preparation was 1.5-1.9x slower
+    // without this pause. A shorter one separates the timed runs.
+    await settle(2000);
     for (let round = 0; round < options.rounds; round++) {
       // Rotate the order each round so no contender always runs first (or right after another).
       const order = live.map((_, index) => live[(index + round) % live.length]);
       for (const name of order) {
         options.progress(`round ${round + 1}/${options.rounds}: ${name}`);
+        await settle(150);
         const reply = await children.get(name)!.ask({ cmd: 'run', from: 0, to: items.length });
         const result = results.get(name)!;
         if (reply.ok && reply.ms !== undefined) result.roundMs.push(reply.ms);
@@ -246,7 +261,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     for (let repeat = 0; repeat < options.coldStarts; repeat++) {
       for (const name of live) {
         options.progress(`cold start ${repeat + 1}/${options.coldStarts}: ${name}`);
-        const child = new Child(spec(name), itemsFile);
+        const child = new Child(entry, spec(name), itemsFile);
         const result = results.get(name)!;
         try {
           await expect(child.loaded);

@@ -1,8 +1,12 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadConfig } from '../config.ts';
+import { type Env, loadConfig } from '../config.ts';
+import { optimizedGraphOf, saveOptimizedModel } from '../engines/optimize-model.ts';
 import { toErrorBody, toVectorizerError } from '../errors.ts';
+import { resolveModel } from '../models/resolve.ts';
 import type { ModelType } from '../models/types.ts';
-import { handleEmbeddingRequest } from '../request/handle.ts';
+import { type EmbeddingResponse, handleEmbeddingRequest } from '../request/handle.ts';
 import type { EmbeddingRequest } from '../request/schema.ts';
 import { createRuntime } from '../runtime.ts';
 import type { CliIo } from './io.ts';
@@ -24,20 +28,77 @@ async function sampleRequest(type: ModelType): Promise<EmbeddingRequest> {
   }
 }
 
+/** Every number of a response (vectors, sparse values, scores), in order. */
+function numbersOf(value: unknown, out: number[] = []): number[] {
+  if (typeof value === 'number') out.push(value);
+  else if (Array.isArray(value)) for (const item of value) numbersOf(item, out);
+  else if (value && typeof value === 'object') for (const item of Object.values(value)) numbersOf(item, out);
+  return out;
+}
+
+/** Largest difference between two responses' numbers (Infinity when their shapes differ). */
+function largestDifference(a: EmbeddingResponse, b: EmbeddingResponse): number {
+  const [x, y] = [numbersOf(a), numbersOf(b)];
+  if (x.length !== y.length) return Number.POSITIVE_INFINITY;
+  return x.reduce((largest, value, index) => Math.max(largest, Math.abs(value - y[index])), 0);
+}
+
+export interface WarmupSummary {
+  readonly model_id: string;
+  readonly model_type: ModelType;
+  readonly count: number;
+  readonly load_ms: number;
+  readonly first_request_ms: number;
+  /** The saved optimised graph, or why there is none. */
+  readonly optimized_graph: string;
+}
+
+/**
+ * Loads the configured model exactly as the Lambda does and serves one sample request, then saves
+ * ONNX Runtime's optimised graph beside the model (faster cold starts) and keeps it only if it
+ * gives the same response.
+ */
+export async function warmupModel(env: Env): Promise<WarmupSummary> {
+  const config = loadConfig(env);
+  const spec = await resolveModel(config.model);
+  const modelPath = join(spec.dir, spec.file);
+  const graph = optimizedGraphOf(modelPath);
+  // A graph left by an earlier warm-up would be loaded instead of the model: start from the model.
+  await rm(graph, { force: true });
+  const started = performance.now();
+  const runtime = await createRuntime(config);
+  const loaded = performance.now();
+  const request = await sampleRequest(runtime.spec.type);
+  const response = await handleEmbeddingRequest(request, runtime.context).finally(() => runtime.dispose());
+  const firstRequestMs = performance.now() - loaded;
+  const outcome = await saveOptimizedModel(modelPath);
+  let optimized: string;
+  if ('saved' in outcome) {
+    const check = await createRuntime(config);
+    const difference = largestDifference(response, await handleEmbeddingRequest(request, check.context).finally(() => check.dispose()));
+    if (difference > 1e-5) {
+      await rm(graph, { force: true });
+      optimized = `not kept: its response differs from the model's by ${difference}`;
+    } else optimized = outcome.saved;
+  } else optimized = `not saved: ${outcome.skipped}`;
+  return {
+    model_id: runtime.spec.id,
+    model_type: runtime.spec.type,
+    count: response.count,
+    load_ms: Math.round(loaded - started),
+    first_request_ms: Math.round(firstRequestMs),
+    optimized_graph: optimized,
+  };
+}
+
 /**
  * `vectorizer warmup`: loads the configured model exactly as the Lambda does and serves one sample
- * request, so a broken model fails the image build instead of the first request.
+ * request, so a broken model fails the image build instead of the first request; saves the
+ * optimised graph the Lambda's sessions then load.
  */
 export async function runWarmup(_args: string[], io: CliIo): Promise<number> {
   try {
-    const started = performance.now();
-    const runtime = await createRuntime(loadConfig(io.env));
-    const loaded = performance.now();
-    const response = await handleEmbeddingRequest(await sampleRequest(runtime.spec.type), runtime.context);
-    await runtime.dispose();
-    io.stdout.write(
-      `${JSON.stringify({ model_id: runtime.spec.id, model_type: runtime.spec.type, count: response.count, load_ms: Math.round(loaded - started), first_request_ms: Math.round(performance.now() - loaded) })}\n`,
-    );
+    io.stdout.write(`${JSON.stringify(await warmupModel(io.env))}\n`);
     return 0;
   } catch (error) {
     io.stderr.write(`${JSON.stringify(toErrorBody(toVectorizerError(error)))}\n`);

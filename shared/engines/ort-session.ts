@@ -1,10 +1,11 @@
 import * as ort from 'onnxruntime-node';
-import type { InputTensor, OutputTensor, Session } from './session.ts';
+import { modelFileToLoad } from './optimized-model.js';
+import type { InputTensor, OutputTensor, Session, SessionOptions } from './session.ts';
 import { ortSessionOptions } from './session-options.ts';
 
 /** A session on this thread (ORT_SESSION_THREAD=false): each run blocks the event loop while it lasts. */
-export async function openOrtSession(modelPath: string, intraOpThreads: number): Promise<Session> {
-  const session = await ort.InferenceSession.create(modelPath, ortSessionOptions(intraOpThreads));
+export async function openOrtSession(modelPath: string, settings: Omit<SessionOptions, 'thread'>): Promise<Session> {
+  const session = await ort.InferenceSession.create(modelFileToLoad(modelPath, ort.env.versions.node ?? ''), ortSessionOptions(settings));
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,

@@ -1,4 +1,5 @@
 import type { InferenceSession } from 'onnxruntime-node';
+import type { SessionOptions } from './session.ts';
 
 /**
  * ONNX Runtime's session options (measurements: BENCHMARKS.md, "Session settings"):
@@ -7,14 +8,15 @@ import type { InferenceSession } from 'onnxruntime-node';
  *   execution only adds scheduling cost.
  * - CPU memory arena and memory patterns on: turning the arena off made runs 5-10x slower.
  */
-export function ortSessionOptions(intraOpThreads: number): InferenceSession.SessionOptions {
+export function ortSessionOptions(settings: Omit<SessionOptions, 'thread'>): InferenceSession.SessionOptions {
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
-    intraOpNumThreads: intraOpThreads,
+    intraOpNumThreads: settings.intraOpThreads,
     executionMode: 'sequential',
     interOpNumThreads: 1,
     enableCpuMemArena: true,
     enableMemPattern: true,
+    extra: { session: { intra_op: { allow_spinning: settings.spinning ? '1' : '0' } } },
   };
 }

@@ -8,8 +8,14 @@
  * Out: `{ kind: 'ready', inputNames, outputNames }` or `{ kind: 'failed', error }` once, then per run
  * `{ kind: 'result', id, outputs: { name: { data, dims } } }` (buffers transferred) or `{ kind: 'error', id, error }`.
  */
+import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { InferenceSession, Tensor } from 'onnxruntime-node';
+import { modelFileToLoad } from './optimized-model.js';
+
+// onnxruntime-node is CommonJS: require() loads it in about half the time of import(), which
+// would go through the ES module loader's CommonJS translation (cold start).
+/** @type {typeof import('onnxruntime-node')} */
+const { env, InferenceSession, Tensor } = createRequire(import.meta.url)('onnxruntime-node');
 
 /** @param {unknown} error */
 const serialize = (error) =>
@@ -18,7 +24,7 @@ const serialize = (error) =>
 const port = parentPort;
 if (port) {
   try {
-    const session = await InferenceSession.create(workerData.modelPath, workerData.options);
+    const session = await InferenceSession.create(modelFileToLoad(workerData.modelPath, env.versions.node ?? ''), workerData.options);
     port.postMessage({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
     port.on(
       'message',
@@ -26,7 +32,7 @@ if (port) {
         /** @type {{ id: number, feeds: Record<string, { type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[] }>, fetches: string[] }} */ request,
       ) => {
         try {
-          /** @type {Record<string, Tensor>} */
+          /** @type {Record<string, import('onnxruntime-node').Tensor>} */
           const feeds = {};
           for (const [name, input] of Object.entries(request.feeds)) feeds[name] = new Tensor(input.type, input.data, input.dims);
           const results = await session.run(feeds, request.fetches);

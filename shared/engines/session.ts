@@ -34,6 +34,8 @@ export interface SessionOptions {
   readonly intraOpThreads: number;
   /** Run the session on a worker thread (`ORT_SESSION_THREAD`, default true). */
   readonly thread: boolean;
+  /** Idle intra-op threads spin-wait for work (`ORT_INTRA_OP_SPINNING`); see session-options.ts. */
+  readonly spinning: boolean;
 }
 
 /**
@@ -42,8 +44,8 @@ export interface SessionOptions {
  */
 export async function createSession(modelPath: string, options: SessionOptions): Promise<Session> {
   // The thread starts in this call (no dynamic import to wait for); onnxruntime-node itself loads there.
-  if (options.thread) return openThreadedSession(modelPath, options.intraOpThreads);
-  return (await import('./ort-session.ts')).openOrtSession(modelPath, options.intraOpThreads);
+  if (options.thread) return openThreadedSession(modelPath, options);
+  return (await import('./ort-session.ts')).openOrtSession(modelPath, options);
 }
 
 /** An int64 `[rows, cols]` tensor from a filled BigInt64Array. */

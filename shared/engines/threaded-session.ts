@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { DependencyError } from '../errors.ts';
-import type { InputTensor, OutputTensor, Session } from './session.ts';
+import type { InputTensor, OutputTensor, Session, SessionOptions } from './session.ts';
 import { ortSessionOptions } from './session-options.ts';
 
 const THREAD_URL = new URL('./session-thread.js', import.meta.url);
@@ -47,7 +47,7 @@ function transferable(feeds: Readonly<Record<string, InputTensor>>): ArrayBuffer
  * pending. If it dies (a native crash, out of memory), pending runs fail with a retryable
  * DependencyError and the next run starts a new thread and session.
  */
-export async function openThreadedSession(modelPath: string, intraOpThreads: number): Promise<Session> {
+export async function openThreadedSession(modelPath: string, settings: Omit<SessionOptions, 'thread'>): Promise<Session> {
   const pending = new Map<number, Pending>();
   let nextId = 0;
   let current: Promise<Host> | undefined;
@@ -62,7 +62,7 @@ export async function openThreadedSession(modelPath: string, intraOpThreads: num
 
   function start(): Promise<Host> {
     const started = new Promise<Host>((resolve, reject) => {
-      const worker = new Worker(THREAD_URL, { workerData: { modelPath, options: ortSessionOptions(intraOpThreads) } });
+      const worker = new Worker(THREAD_URL, { workerData: { modelPath, options: ortSessionOptions(settings) } });
       let host: Host | undefined;
       let ended = false;
       worker.on('message', (message: ThreadMessage) => {

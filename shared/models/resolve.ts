@@ -3,7 +3,8 @@ import { join, relative } from 'node:path';
 import type { ModelConfig } from '../config.ts';
 import { ConfigurationError } from '../errors.ts';
 import { findCatalogEntry } from './catalog.ts';
-import { type DownloadManifest, type DownloadProgress, type DownloadRequest, downloadModel } from './download.ts';
+// The downloader (and the crypto and stream modules it loads) is imported only when a model is fetched.
+import type { DownloadManifest, DownloadProgress, DownloadRequest } from './download.ts';
 import type { CatalogEntry, ModelType, Pooling, Prefixes } from './types.ts';
 
 /** Everything the engines need to serve one model, resolved once at start. */
@@ -196,10 +197,11 @@ async function locateCatalogModel(
  * Downloads everything a catalog variant needs (its ONNX file, extra weights, config, tokenizer or
  * preprocessor files) into `dir`. What `vectorizer download` and Dockerfile.variant run.
  */
-export function downloadCatalogModel(
+export async function downloadCatalogModel(
   entry: CatalogEntry,
   options: Pick<DownloadRequest, 'hubUrl' | 'revision' | 'dir' | 'onProgress' | 'expectedSha256'>,
 ): Promise<DownloadManifest> {
+  const { downloadModel } = await import('./download.ts');
   return downloadModel({
     ...options,
     id: entry.id,

@@ -67,7 +67,12 @@ describe('vectorizer download', () => {
     assert.match(run.stderr, /100%/);
     const warm = await cli(['warmup'], { MODEL_ID: ID, MODEL_DIR: dir, MODEL_DOWNLOAD: 'false' });
     assert.equal(warm.status, 0, warm.stderr);
-    assert.equal(JSON.parse(warm.stdout).count, 2);
+    const summary = JSON.parse(warm.stdout);
+    assert.equal(summary.count, 2);
+    // The optimised graph is saved beside the model (and was checked to give the same response).
+    assert.match(summary.optimized_graph, /\.optimized-ort[\d.]+\.onnx$/);
+    assert.ok(existsSync(summary.optimized_graph), summary.optimized_graph);
+    assert.equal(summary.optimized_graph.startsWith(dir), true);
   });
 
   test('a checksum mismatch (hub header or pinned file) fails and keeps nothing', async () => {

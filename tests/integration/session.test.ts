@@ -22,8 +22,8 @@ describe('model session on a worker thread (ORT_SESSION_THREAD)', () => {
     model = await tinyModel('text');
     const path = join(model.dir, 'onnx', 'model.onnx');
     [threaded, local] = await Promise.all([
-      createSession(path, { intraOpThreads: 1, thread: true }),
-      createSession(path, { intraOpThreads: 1, thread: false }),
+      createSession(path, { intraOpThreads: 1, thread: true, spinning: true }),
+      createSession(path, { intraOpThreads: 1, thread: false, spinning: true }),
     ]);
   });
   after(async () => {
@@ -63,11 +63,14 @@ describe('model session on a worker thread (ORT_SESSION_THREAD)', () => {
   });
 
   test('a model that cannot be opened fails at open with the runtime message', async () => {
-    await assert.rejects(createSession(join(model.dir, 'missing.onnx'), { intraOpThreads: 1, thread: true }), /missing\.onnx|file|exist/i);
+    await assert.rejects(
+      createSession(join(model.dir, 'missing.onnx'), { intraOpThreads: 1, thread: true, spinning: true }),
+      /missing\.onnx|file|exist/i,
+    );
   });
 
   test('after release, runs fail with a clear error instead of hanging', async () => {
-    const session = await createSession(join(model.dir, 'onnx', 'model.onnx'), { intraOpThreads: 1, thread: true });
+    const session = await createSession(join(model.dir, 'onnx', 'model.onnx'), { intraOpThreads: 1, thread: true, spinning: true });
     await session.release();
     await assert.rejects(session.run(feeds(1, 2), [session.outputNames[0]]), /released/);
   });
