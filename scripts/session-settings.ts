@@ -2,7 +2,7 @@
  * Measures ONNX Runtime session settings against this project's defaults (session-options.ts) on
  * one model and the built-in corpus: every variant is its own session in this process, rounds
  * interleaved with the order rotated, speed ratio to the default taken per round, median of the
- * rounds. `node scripts/session-settings.ts [modelDir] [modelFile] [texts] [rounds]`.
+ * rounds. `[VARIANTS=regex] node scripts/session-settings.ts [modelDir] [modelFile] [texts] [rounds]`.
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -23,7 +23,12 @@ const variants: Record<string, ort.InferenceSession.SessionOptions> = {
   'parallel execution, 2 inter-op threads': { ...base, executionMode: 'parallel', interOpNumThreads: 2 },
   'memory pattern off': { ...base, enableMemPattern: false },
   'intra-op spinning off': ortSessionOptions({ intraOpThreads: threads, spinning: false }),
+  'spinning stopped after each run': { ...base, extra: { session: { intra_op: { allow_spinning: '1' }, force_spinning_stop: '1' } } },
+  'memory pattern off, spinning off': { ...ortSessionOptions({ intraOpThreads: threads, spinning: false }), enableMemPattern: false },
 };
+// VARIANTS=regex keeps only the settings whose names match (the default is always measured).
+const only = process.env.VARIANTS ? new RegExp(process.env.VARIANTS) : undefined;
+for (const name of Object.keys(variants)) if (only && !name.startsWith('default') && !only.test(name)) delete variants[name];
 
 const tokenizer = await TextTokenizer.load(modelDir, 512);
 const encodings = builtInCorpus(Number(size), 11)
@@ -54,8 +59,11 @@ const ratios = new Map<string, number[]>(names.map((name) => [name, []]));
 const rounds = Number(roundsArg);
 for (let round = 0; round < rounds; round++) {
   const ms = new Map<string, number>();
-  for (const name of names.map((_, index) => names[(index + round) % names.length]))
+  for (const name of names.map((_, index) => names[(index + round) % names.length])) {
+    // A pause, so the previous session's spinning threads have gone idle.
+    await new Promise((resolve) => setTimeout(resolve, 100));
     ms.set(name, await pass(sessions.get(name) as ort.InferenceSession));
+  }
   for (const name of names) ratios.get(name)?.push((ms.get(names[0]) as number) / (ms.get(name) as number));
   process.stderr.write(`round ${round + 1}/${rounds}\n`);
 }

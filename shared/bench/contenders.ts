@@ -56,11 +56,11 @@ const base64 = (items: Item[]) => (items as Uint8Array[]).map((bytes) => Buffer.
  * This project, through the invoke handler's own code path (schema, engine, response).
  * @param sessionThread false measures the model run on the main thread (ORT_SESSION_THREAD=false).
  */
-async function vectorizer(spec: BenchSpec, sessionThread = true): Promise<Contender> {
+async function vectorizer(spec: BenchSpec, sessionThread = true, env: Record<string, string> = {}): Promise<Contender> {
   // In the order of functions/invoke.ts: the model starts loading, then the request path is imported.
   const { loadConfig } = await import('../config.ts');
   const { createRuntime } = await import('../runtime.ts');
-  const creating = createRuntime(loadConfig({ ...vectorizerEnv(spec), ORT_SESSION_THREAD: String(sessionThread) }));
+  const creating = createRuntime(loadConfig({ ...vectorizerEnv(spec), ORT_SESSION_THREAD: String(sessionThread), ...env }));
   const { handleInvokeEvent } = await import('../request/invoke-event.ts');
   const runtime = await creating;
   const payload = (items: Item[]) =>
@@ -279,6 +279,7 @@ async function fastembed(spec: BenchSpec): Promise<Contender> {
 export const CONTENDERS: Readonly<Record<string, (spec: BenchSpec) => Promise<Contender>>> = Object.freeze({
   vectorizer: (spec: BenchSpec) => vectorizer(spec),
   'vectorizer (main thread)': (spec: BenchSpec) => vectorizer(spec, false),
+  'vectorizer (spinning)': (spec: BenchSpec) => vectorizer(spec, true, { ORT_INTRA_OP_SPINNING: 'true' }),
   floor,
   'transformers.js (one call)': (spec: BenchSpec) => transformersJs(spec, false),
   'transformers.js (batched)': (spec: BenchSpec) => transformersJs(spec, true),
@@ -287,5 +288,12 @@ export const CONTENDERS: Readonly<Record<string, (spec: BenchSpec) => Promise<Co
 
 /** Which contenders run for a model type. */
 export function contendersFor(type: ModelType): string[] {
-  return type === 'text' ? Object.keys(CONTENDERS) : ['vectorizer', 'vectorizer (main thread)', 'floor', 'transformers.js (batched)'];
+  return type === 'text'
+    ? Object.keys(CONTENDERS)
+    : ['vectorizer', 'vectorizer (main thread)', 'vectorizer (spinning)', 'floor', 'transformers.js (batched)'];
+}
+
+/** Contenders run when none are named: the settings variants of this project only on request. */
+export function defaultContenders(type: ModelType): string[] {
+  return contendersFor(type).filter((name) => name !== 'vectorizer (spinning)');
 }

@@ -14,7 +14,7 @@ import { TextTokenizer } from '../engines/tokenizer.ts';
 import type { ModelType } from '../models/types.ts';
 import { childEntry } from './build.ts';
 import type { ChildReply, ChildRequest } from './child.ts';
-import { type BenchSpec, contendersFor, type Item, RERANK_QUERY, vectorizerEnv } from './contenders.ts';
+import { type BenchSpec, contendersFor, defaultContenders, type Item, RERANK_QUERY, vectorizerEnv } from './contenders.ts';
 import { builtInCorpus } from './corpus.ts';
 import { percentile, roundRatios, type Spread, spread } from './stats.ts';
 
@@ -100,9 +100,13 @@ class Child {
     });
   }
 
-  stop(): void {
+  /** Asks the process to exit (killed after 2 s) and resolves once it has. */
+  stop(): Promise<void> {
+    if (this.process.exitCode !== null || this.process.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
     if (this.process.connected) this.process.send({ cmd: 'exit' } satisfies ChildRequest);
     setTimeout(() => this.process.kill('SIGKILL'), 2000).unref();
+    return exited;
   }
 }
 
@@ -168,7 +172,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       0,
     );
   }
-  const names = (options.contenders ?? contendersFor(options.type)).filter((name) => contendersFor(options.type).includes(name));
+  const names = (options.contenders ?? defaultContenders(options.type)).filter((name) => contendersFor(options.type).includes(name));
   const plan = batchLimitsFor(options.type, loadConfig(vectorizerEnv(options)).limits);
   const spec = (contender: string): BenchSpec => ({
     contender,
@@ -212,22 +216,23 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       if (!loaded.ok) {
         result.error = loaded.error;
         options.progress(`  ${name} failed: ${loaded.error}`);
-        child.stop();
+        void child.stop();
         continue;
       }
       result.loadMs = loaded.loadMs;
       try {
         options.progress(`  preparing ${name} (untimed: pre-tokenising, choosing batch sizes)`);
         result.note = (await expect(child.ask({ cmd: 'prepare' }))).note;
-        // Warm-up, excluded: full passes until the JIT has settled (three, or as many as fit in 10 s;
-        // after a single pass this project's first timed round was still 1.5x slower), so every
-        // contender has also seen every batch shape.
-        for (let pass = 0, begun = performance.now(); pass < 3 && (pass === 0 || performance.now() - begun < 10_000); pass++)
+        // Warm-up, excluded: the same for every contender, full passes until the JIT and ONNX
+        // Runtime have settled: eight, or as many as fit in 15 s, at least one (after one pass this
+        // project's next rounds were still up to 1.5x slower; the floor's batch search had already
+        // run it several times). Every contender has also seen every batch shape.
+        for (let pass = 0, begun = performance.now(); pass < 8 && (pass === 0 || performance.now() - begun < 15_000); pass++)
           await expect(child.ask({ cmd: 'run', from: 0, to: items.length }));
         children.set(name, child);
       } catch (error) {
         result.error = (error as Error).message;
-        child.stop();
+        void child.stop();
       }
     }
     const live = [...children.keys()];
@@ -254,7 +259,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       const many = await children.get(name)!.ask({ cmd: 'latency', size: 32, repeats: Math.max(2, Math.ceil(options.latencyRepeats / 4)) });
       if (one.ok) result.latency1 = one.samples;
       if (many.ok) result.latency32 = many.samples;
-      children.get(name)!.stop();
+      await children.get(name)!.stop();
     }
 
     // Cold start (new process to first 1-item response) and peak RSS of a 64-item request, fresh processes.
@@ -274,7 +279,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         } catch (error) {
           result.error ??= (error as Error).message;
         } finally {
-          child.stop();
+          // A process that is still exiting (freeing its memory, ending its threads) would slow the next one's start.
+          await child.stop();
+          await settle(300);
         }
       }
     }
