@@ -3,11 +3,13 @@
  * stack (emulator, notification bridge, event source mapping, worker), beside the engine alone on
  * the same chunks, rounds interleaved.
  */
-import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { fork } from 'node:child_process';
 import type { TextEngine } from '../engines/types.ts';
 import type { Resources } from '../local/resources.ts';
 import { startLocalStack } from '../local/stack.ts';
 import { chunkText } from '../pipeline/chunking.ts';
+import type { AwsReply, AwsRequest } from './aws-process.ts';
+import { benchEntry } from './build.ts';
 import { builtInCorpus } from './corpus.ts';
 import { roundRatios, type Spread, spread } from './stats.ts';
 
@@ -19,18 +21,18 @@ export interface PipelineScenarioResult {
   readonly engineChunksPerSecond: Spread;
   /** Pipeline speed over the engine alone, in chunks per second, per round. */
   readonly vsEngine: Spread;
+  /**
+   * CPU time of the worker's process (every thread: event source, handler, S3 client, model) per
+   * file, median of the rounds: the pipeline's beside the engine's alone on the same chunks. Their
+   * difference is what the worker's S3/SQS traffic costs it (the emulator runs elsewhere).
+   */
+  readonly cpuMsPerFile: { readonly pipeline: number; readonly engine: number; readonly emulator: number };
 }
 
-async function countOutputs(s3: S3Client, bucket: string, prefix: string): Promise<number> {
-  let count = 0;
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    count += (page.Contents ?? []).filter((object) => object.Key?.endsWith('.vectors.json')).length;
-    token = page.NextContinuationToken;
-  } while (token);
-  return count;
-}
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1000;
+};
 
 /** Runs the small-files and long-documents scenarios on a dense text model folder. */
 export async function runPipelineBench(options: {
@@ -52,6 +54,20 @@ export async function runPipelineBench(options: {
     // A Lambda event source can fill batches of up to 10,000 records; 100 lets the worker share batches widely.
     worker: { queue: 'bench-jobs', batchSize: 100, maximumBatchingWindowSeconds: 0.5 },
   };
+  // The emulator, its notifications and the uploads run in a process of their own (as S3, SQS and
+  // the user are not in the Lambda); this process is the worker's, as on Lambda.
+  const entry = await benchEntry('aws-process', options.progress);
+  const awsProcess = fork(entry, [JSON.stringify(resources)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  let replied: ((reply: AwsReply) => void) | undefined;
+  awsProcess.on('message', (reply: AwsReply) => replied?.(reply));
+  const next = () => new Promise<AwsReply>((resolve) => (replied = resolve));
+  const ask = (request: AwsRequest) => {
+    const reply = next();
+    awsProcess.send(request);
+    return reply;
+  };
+  const ready = await next();
+  if (ready.kind !== 'ready') throw new Error(`the emulator process did not start: ${ready.kind === 'failed' ? ready.error : ready.kind}`);
   const stack = await startLocalStack({
     env: {
       POWERTOOLS_LOG_LEVEL: 'ERROR',
@@ -60,24 +76,21 @@ export async function runPipelineBench(options: {
       MODEL_FILE: options.modelFile,
       MODEL_TYPE: 'text',
       ORT_INTRA_OP_THREADS: String(options.threads),
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
     },
     resources,
     awsPort: 0,
     invokePort: 0,
+    externalEndpoint: ready.endpoint,
     pollWaitSeconds: 1,
+  }).catch((error: unknown) => {
+    awsProcess.kill();
+    throw error;
   });
   const engine = stack.runtime.engine as TextEngine;
-  // Outputs are counted as the emulator stores them (its upload spy), not by listing the bucket,
-  // whose repeated listings would cost the pipeline CPU it is being measured on.
-  const written = new Map<string, number>();
-  stack.uploads?.onUpload((_bucket, key) => {
-    if (!key.endsWith('.vectors.json')) return;
-    const prefix = key.slice(0, key.indexOf('/') + 1);
-    written.set(prefix, (written.get(prefix) ?? 0) + 1);
-  });
-  const outputsUnder = async (prefix: string) => (stack.uploads ? (written.get(prefix) ?? 0) : countOutputs(s3, 'bench-input', prefix));
-  const s3 = stack.runtime.s3;
-  const corpus = builtInCorpus(options.smallFiles + options.longFiles * 40, 7);
+  // About two texts in three of the corpus are short (queries, sentences); one in ten is a document.
+  const corpus = builtInCorpus(Math.ceil(options.smallFiles * 1.6) + options.longFiles * 40, 7);
   const scenarios = [
     { scenario: 'small files (one text each)', texts: corpus.filter((text) => text.split(' ').length < 40).slice(0, options.smallFiles) },
     // Long documents: several corpus documents joined, a few thousand words each.
@@ -103,20 +116,24 @@ export async function runPipelineBench(options: {
       await engine.embed(chunks, { truncate: true, inputType: 'passage' }); // warm-up
       const pipelineMs: number[] = [];
       const engineMs: number[] = [];
+      const pipelineCpu: number[] = [];
+      const emulatorCpu: number[] = [];
+      const engineCpu: number[] = [];
       for (let round = 0; round < options.rounds; round++) {
         options.progress(`pipeline ${scenario}: round ${round + 1}/${options.rounds}`);
         const prefix = `${scenario.split(' ')[0]}-${round}/`;
         const started = performance.now();
-        await Promise.all(
-          texts.map((text, index) =>
-            s3.send(new PutObjectCommand({ Bucket: 'bench-input', Key: `${prefix}file-${index}.txt`, Body: text })),
-          ),
-        );
-        while ((await outputsUnder(prefix)) < texts.length) await new Promise((resolve) => setTimeout(resolve, 10));
+        const cpuStarted = process.cpuUsage();
+        const dropped = await ask({ cmd: 'drop', bucket: 'bench-input', prefix, texts });
+        if (dropped.kind !== 'dropped') throw new Error(`the drop failed: ${dropped.kind === 'failed' ? dropped.error : dropped.kind}`);
         pipelineMs.push(performance.now() - started);
+        pipelineCpu.push(cpuMs(cpuStarted) / texts.length);
+        emulatorCpu.push(dropped.cpuMs / texts.length);
         const engineStarted = performance.now();
+        const engineCpuStarted = process.cpuUsage();
         await engine.embed(chunks, { truncate: true, inputType: 'passage' });
         engineMs.push(performance.now() - engineStarted);
+        engineCpu.push(cpuMs(engineCpuStarted) / texts.length);
       }
       results.push({
         scenario,
@@ -125,10 +142,15 @@ export async function runPipelineBench(options: {
         filesPerSecond: spread(pipelineMs.map((ms) => (texts.length * 1000) / ms)),
         engineChunksPerSecond: spread(engineMs.map((ms) => (chunks.length * 1000) / ms)),
         vsEngine: roundRatios(pipelineMs, engineMs),
+        cpuMsPerFile: { pipeline: spread(pipelineCpu).median, engine: spread(engineCpu).median, emulator: spread(emulatorCpu).median },
       });
     }
   } finally {
     await stack.stop();
+    const exited = new Promise((resolve) => awsProcess.once('exit', resolve));
+    awsProcess.send({ cmd: 'exit' } satisfies AwsRequest);
+    setTimeout(() => awsProcess.kill('SIGKILL'), 2000).unref();
+    await exited;
   }
   return results;
 }
@@ -136,13 +158,13 @@ export async function runPipelineBench(options: {
 export function pipelineTable(results: readonly PipelineScenarioResult[]): string {
   const f = (value: Spread) => `${value.median.toFixed(1)} (${value.min.toFixed(1)}-${value.max.toFixed(1)})`;
   return [
-    '**pipeline** — upload to `.vectors.json` on the local stack (worker batch 100, window 0.5 s) vs the engine alone on the same chunks',
+    '**pipeline** — upload to `.vectors.json` on the local stack (worker batch 100, window 0.5 s; emulator, notifications and uploads in a process of their own) vs the engine alone on the same chunks',
     '',
-    '| scenario | files | chunks | pipeline files/s | engine alone chunks/s | pipeline / engine (chunks/s) |',
-    '|---|---|---|---|---|---|',
+    '| scenario | files | chunks | pipeline files/s | engine alone chunks/s | pipeline / engine (chunks/s) | CPU ms per file: worker / engine alone / emulator and uploads |',
+    '|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.scenario} | ${r.files} | ${r.chunks} | ${f(r.filesPerSecond)} | ${f(r.engineChunksPerSecond)} | ${r.vsEngine.median.toFixed(2)}x |`,
+        `| ${r.scenario} | ${r.files} | ${r.chunks} | ${f(r.filesPerSecond)} | ${f(r.engineChunksPerSecond)} | ${r.vsEngine.median.toFixed(2)}x | ${r.cpuMsPerFile.pipeline.toFixed(1)} / ${r.cpuMsPerFile.engine.toFixed(1)} / ${r.cpuMsPerFile.emulator.toFixed(1)} |`,
     ),
   ].join('\n');
 }

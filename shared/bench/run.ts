@@ -12,7 +12,7 @@ import { loadConfig } from '../config.ts';
 import { batchLimitsFor } from '../engines/run-batches.ts';
 import { TextTokenizer } from '../engines/tokenizer.ts';
 import type { ModelType } from '../models/types.ts';
-import { childEntry } from './build.ts';
+import { benchEntry } from './build.ts';
 import type { ChildReply, ChildRequest } from './child.ts';
 import { type BenchSpec, contendersFor, defaultContenders, type Item, RERANK_QUERY, vectorizerEnv } from './contenders.ts';
 import { builtInCorpus } from './corpus.ts';
@@ -156,7 +156,7 @@ const p = (values: number[]) => ({ p50: percentile(values, 50), p95: percentile(
 /** Runs the whole benchmark for one model folder; see BenchOptions. */
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const items = await loadItems(options);
-  const entry = await childEntry(options.progress);
+  const entry = await benchEntry('child', options.progress);
   const work = await mkdtemp(join(tmpdir(), 'vectorizer-bench-'));
   const itemsFile = join(work, 'items.json');
   await writeFile(

@@ -53,7 +53,7 @@ const REGION = 'us-east-1';
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const stops: (() => Promise<void>)[] = [];
   try {
-    const aws = options.externalEndpoint ? await lookupExternal(options) : await startEmbedded(options);
+    const aws = options.externalEndpoint ? await lookupExternal(options) : await startEmulator(options.resources, options.awsPort);
     stops.push(aws.stop);
     const { awsEndpoint, queueUrls, queueArns } = aws;
 
@@ -126,7 +126,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   }
 }
 
-interface AwsSide {
+export interface AwsSide {
   awsEndpoint: string;
   queueUrls: Record<string, string>;
   queueArns: Record<string, string>;
@@ -134,19 +134,19 @@ interface AwsSide {
   stop(): Promise<void>;
 }
 
-/** fauxqs in this process, with the declared buckets and queues. */
-async function startEmbedded(options: LocalStackOptions): Promise<AwsSide> {
+/** fauxqs in this process, with the declared buckets and queues (no notifications: see startNotificationBridge). */
+export async function startEmulator(resources: Resources, port: number): Promise<AwsSide> {
   const emulator = await startFauxqs({
-    port: options.awsPort,
+    port,
     host: '127.0.0.1',
     logger: false,
     messageSpies: { bufferSize: 1000 },
   } as Parameters<typeof startFauxqs>[0]);
   const queueUrls: Record<string, string> = {};
   const queueArns: Record<string, string> = {};
-  for (const bucket of options.resources.buckets) emulator.createBucket(bucket);
+  for (const bucket of resources.buckets) emulator.createBucket(bucket);
   // Dead-letter queues first: a redrive policy names its DLQ's ARN.
-  const ordered = [...options.resources.queues].sort((a, b) => Number(Boolean(a.deadLetterQueue)) - Number(Boolean(b.deadLetterQueue)));
+  const ordered = [...resources.queues].sort((a, b) => Number(Boolean(a.deadLetterQueue)) - Number(Boolean(b.deadLetterQueue)));
   for (const queue of ordered) {
     const attributes: Record<string, string> = {};
     if (queue.visibilityTimeoutSeconds !== undefined) attributes.VisibilityTimeout = String(queue.visibilityTimeoutSeconds);
