@@ -175,7 +175,7 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
     runtime: {
       intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', availableParallelism()),
       thread: readBoolean(env, 'ORT_SESSION_THREAD', true),
-      spinning: readBoolean(env, 'ORT_INTRA_OP_SPINNING', false),
+      spinning: readBoolean(env, 'ORT_INTRA_OP_SPINNING', true),
     },
     s3: {
       endpoint: readString(env, 'AWS_ENDPOINT_URL_S3') ?? readString(env, 'AWS_ENDPOINT_URL'),
