@@ -63,7 +63,9 @@ export interface Limits {
 }
 
 export interface RuntimeConfig {
-  /** `ORT_INTRA_OP_THREADS`: threads ONNX Runtime uses inside one operator. */
+  /** `ORT_SESSIONS`: model sessions per process, each on its own thread, running batches side by side. */
+  readonly sessions: number;
+  /** `ORT_INTRA_OP_THREADS`: threads ONNX Runtime uses inside one operator, per session. */
   readonly intraOpThreads: number;
   /** `ORT_SESSION_THREAD`: run the model on a worker thread so I/O and preparation overlap it. */
   readonly thread: boolean;
@@ -107,6 +109,26 @@ function readInteger(env: Env, name: string, fallback: number, min = 1): number 
     throw new ConfigurationError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer >= ${min}.`);
   }
   return value;
+}
+
+/**
+ * Sessions and threads. By default the cores are shared by up to two single-threaded sessions
+ * running batches side by side rather than one session with every core inside each operator:
+ * MiniLM-L6 ran 1.14-1.26x faster so (BENCHMARKS.md, "Session settings"), for the weights once
+ * more in memory. Sessions side by side need the session thread.
+ */
+function readRuntime(env: Env): RuntimeConfig {
+  const cores = availableParallelism();
+  const thread = readBoolean(env, 'ORT_SESSION_THREAD', true);
+  const sessions = readInteger(env, 'ORT_SESSIONS', thread ? Math.min(2, cores) : 1);
+  if (sessions > 1 && !thread)
+    throw new ConfigurationError(`ORT_SESSIONS=${sessions} needs the session thread: set ORT_SESSION_THREAD=true or ORT_SESSIONS=1.`);
+  return {
+    sessions,
+    intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', Math.max(1, Math.floor(cores / sessions))),
+    thread,
+    spinning: readBoolean(env, 'ORT_INTRA_OP_SPINNING', true),
+  };
 }
 
 function readBoolean(env: Env, name: string, fallback: boolean): boolean {
@@ -172,11 +194,7 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
       maxInputs: readInteger(env, 'MAX_INPUTS', DEFAULTS.maxInputs),
       maxInputBytes: readInteger(env, 'MAX_INPUT_BYTES', DEFAULTS.maxInputBytes),
     },
-    runtime: {
-      intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', availableParallelism()),
-      thread: readBoolean(env, 'ORT_SESSION_THREAD', true),
-      spinning: readBoolean(env, 'ORT_INTRA_OP_SPINNING', true),
-    },
+    runtime: readRuntime(env),
     s3: {
       endpoint: readString(env, 'AWS_ENDPOINT_URL_S3') ?? readString(env, 'AWS_ENDPOINT_URL'),
       allowedOutputBuckets: outputBuckets

@@ -39,14 +39,19 @@ export const RERANK_QUERY = 'what is the best way to keep the public informed ab
 
 const texts = (items: Item[]) => items as string[];
 
-/** The environment the vectorizer contender runs with (its Lambda configuration, defaults otherwise). */
+/**
+ * The environment the vectorizer contender runs with: its defaults on a host with `threads` cores
+ * (up to two sessions sharing them), so it uses no more threads than the other contenders.
+ */
 export function vectorizerEnv(spec: Pick<BenchSpec, 'type' | 'modelDir' | 'modelFile' | 'threads'>): Record<string, string> {
+  const sessions = Math.min(2, spec.threads);
   return {
     MODEL_ID: `bench/${spec.type}`,
     MODEL_DIR: spec.modelDir,
     MODEL_FILE: spec.modelFile,
     MODEL_TYPE: spec.type,
-    ORT_INTRA_OP_THREADS: String(spec.threads),
+    ORT_SESSIONS: String(sessions),
+    ORT_INTRA_OP_THREADS: String(Math.max(1, Math.floor(spec.threads / sessions))),
     MAX_INPUTS: '100000',
   };
 }
@@ -60,7 +65,10 @@ async function vectorizer(spec: BenchSpec, sessionThread = true, env: Record<str
   // In the order of functions/invoke.ts: the model starts loading, then the request path is imported.
   const { loadConfig } = await import('../config.ts');
   const { createRuntime } = await import('../runtime.ts');
-  const creating = createRuntime(loadConfig({ ...vectorizerEnv(spec), ORT_SESSION_THREAD: String(sessionThread), ...env }));
+  const oneSession = { ORT_SESSIONS: '1', ORT_INTRA_OP_THREADS: String(spec.threads) };
+  const creating = createRuntime(
+    loadConfig({ ...vectorizerEnv(spec), ...(sessionThread ? {} : { ...oneSession, ORT_SESSION_THREAD: 'false' }), ...env }),
+  );
   const { handleInvokeEvent } = await import('../request/invoke-event.ts');
   const runtime = await creating;
   const payload = (items: Item[]) =>
@@ -278,6 +286,8 @@ async function fastembed(spec: BenchSpec): Promise<Contender> {
 /** Contender name -> loader. */
 export const CONTENDERS: Readonly<Record<string, (spec: BenchSpec) => Promise<Contender>>> = Object.freeze({
   vectorizer: (spec: BenchSpec) => vectorizer(spec),
+  'vectorizer (one session)': (spec: BenchSpec) =>
+    vectorizer(spec, true, { ORT_SESSIONS: '1', ORT_INTRA_OP_THREADS: String(spec.threads) }),
   'vectorizer (main thread)': (spec: BenchSpec) => vectorizer(spec, false),
   'vectorizer (no spinning)': (spec: BenchSpec) => vectorizer(spec, true, { ORT_INTRA_OP_SPINNING: 'false' }),
   floor,
@@ -290,10 +300,20 @@ export const CONTENDERS: Readonly<Record<string, (spec: BenchSpec) => Promise<Co
 export function contendersFor(type: ModelType): string[] {
   return type === 'text'
     ? Object.keys(CONTENDERS)
-    : ['vectorizer', 'vectorizer (main thread)', 'vectorizer (no spinning)', 'floor', 'transformers.js (batched)'];
+    : [
+        'vectorizer',
+        'vectorizer (one session)',
+        'vectorizer (main thread)',
+        'vectorizer (no spinning)',
+        'floor',
+        'transformers.js (batched)',
+      ];
 }
 
-/** Contenders run when none are named: the settings variants of this project only on request. */
+/** Settings variants of this project that run only when named (--contenders). */
+const ON_REQUEST = ['vectorizer (main thread)', 'vectorizer (no spinning)'];
+
+/** Contenders run when none are named. */
 export function defaultContenders(type: ModelType): string[] {
-  return contendersFor(type).filter((name) => name !== 'vectorizer (no spinning)');
+  return contendersFor(type).filter((name) => !ON_REQUEST.includes(name));
 }

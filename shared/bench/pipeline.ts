@@ -10,6 +10,7 @@ import { startLocalStack } from '../local/stack.ts';
 import { chunkText } from '../pipeline/chunking.ts';
 import type { AwsReply, AwsRequest } from './aws-process.ts';
 import { benchEntry } from './build.ts';
+import { vectorizerEnv } from './contenders.ts';
 import { builtInCorpus } from './corpus.ts';
 import { roundRatios, type Spread, spread } from './stats.ts';
 
@@ -70,12 +71,8 @@ export async function runPipelineBench(options: {
   if (ready.kind !== 'ready') throw new Error(`the emulator process did not start: ${ready.kind === 'failed' ? ready.error : ready.kind}`);
   const stack = await startLocalStack({
     env: {
+      ...vectorizerEnv({ type: 'text', modelDir: options.modelDir, modelFile: options.modelFile, threads: options.threads }),
       POWERTOOLS_LOG_LEVEL: 'ERROR',
-      MODEL_ID: 'bench/text',
-      MODEL_DIR: options.modelDir,
-      MODEL_FILE: options.modelFile,
-      MODEL_TYPE: 'text',
-      ORT_INTRA_OP_THREADS: String(options.threads),
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     },

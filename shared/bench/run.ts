@@ -80,11 +80,13 @@ class Child {
     });
     let stderr = '';
     this.process.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
+    // A contender that dies (out of memory, a native crash) fails its pending and later requests.
+    this.process.on('error', (error) => this.fail(`process error: ${error.message}`));
+    this.process.once('exit', (code, signal) =>
+      this.fail(`process exited (${signal ?? code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`),
+    );
     this.loaded = new Promise((resolve) => {
       this.waiting = resolve;
-      this.process.once('exit', (code) =>
-        this.waiting?.({ ok: false, error: `process exited (${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}` }),
-      );
     });
     this.process.on('message', (reply: ChildReply) => {
       const waiting = this.waiting;
@@ -93,10 +95,22 @@ class Child {
     });
   }
 
+  private failure: string | undefined;
+
+  private fail(reason: string): void {
+    this.failure ??= reason;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.({ ok: false, error: this.failure });
+  }
+
   ask(request: ChildRequest): Promise<ChildReply> {
     return new Promise((resolve) => {
+      if (this.failure || !this.process.connected) return resolve({ ok: false, error: this.failure ?? 'process is not connected' });
       this.waiting = resolve;
-      this.process.send(request);
+      this.process.send(request, (error) => {
+        if (error) this.fail(`could not send: ${error.message}`);
+      });
     });
   }
 
@@ -243,16 +257,20 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     for (let round = 0; round < options.rounds; round++) {
       // Rotate the order each round so no contender always runs first (or right after another).
       const order = live.map((_, index) => live[(index + round) % live.length]);
-      for (const name of order) {
+      // A contender that failed a round is not asked again; it is reported with its error.
+      for (const name of order.filter((name) => !results.get(name)!.error)) {
         options.progress(`round ${round + 1}/${options.rounds}: ${name}`);
         await settle(150);
         const reply = await children.get(name)!.ask({ cmd: 'run', from: 0, to: items.length });
         const result = results.get(name)!;
         if (reply.ok && reply.ms !== undefined) result.roundMs.push(reply.ms);
-        else if (!reply.ok) result.error = reply.error;
+        else if (!reply.ok) {
+          result.error = reply.error;
+          options.progress(`  ${name} failed: ${reply.error}`);
+        }
       }
     }
-    for (const name of live) {
+    for (const name of live.filter((name) => !results.get(name)!.error)) {
       options.progress(`latency: ${name}`);
       const result = results.get(name)!;
       const one = await children.get(name)!.ask({ cmd: 'latency', size: 1, repeats: options.latencyRepeats });
@@ -264,7 +282,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
     // Cold start (new process to first 1-item response) and peak RSS of a 64-item request, fresh processes.
     for (let repeat = 0; repeat < options.coldStarts; repeat++) {
-      for (const name of live) {
+      for (const name of live.filter(
+        (name) => !results.get(name)!.roundMs.length || results.get(name)!.roundMs.length === options.rounds,
+      )) {
         options.progress(`cold start ${repeat + 1}/${options.coldStarts}: ${name}`);
         const child = new Child(entry, spec(name), itemsFile);
         const result = results.get(name)!;

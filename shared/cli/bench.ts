@@ -78,7 +78,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
           ? ['vectorizer', 'floor', 'transformers.js (batched)']
           : target.type === 'text' && !target.file.includes('quantized')
             ? // fp32 repeats the int8 comparison at ~2.5x the cost; the slow peers are measured on int8.
-              ['vectorizer', 'vectorizer (main thread)', 'floor', 'transformers.js (batched)']
+              ['vectorizer', 'vectorizer (one session)', 'floor', 'transformers.js (batched)']
             : undefined,
       progress: (line) => io.stderr.write(`  ${line}\n`),
     });

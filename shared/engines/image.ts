@@ -99,7 +99,7 @@ export async function createImageEngine(options: EngineParts): Promise<ImageEngi
     spec,
     async embed(images: readonly Uint8Array[]) {
       const items = images.map((bytes, index) => ({ bytes, index }));
-      const embeddings = await runInBatches(items, () => 1, batchLimitsFor('image', limits), { prepare, run });
+      const embeddings = await runInBatches(items, () => 1, batchLimitsFor('image', limits), { prepare, run }, session.parallelism);
       return { embeddings };
     },
     dispose: () => session.release(),

@@ -4,11 +4,12 @@ import type { InputTensor, OutputTensor, Session, SessionOptions } from './sessi
 import { ortSessionOptions } from './session-options.ts';
 
 /** A session on this thread (ORT_SESSION_THREAD=false): each run blocks the event loop while it lasts. */
-export async function openOrtSession(modelPath: string, settings: Omit<SessionOptions, 'thread'>): Promise<Session> {
+export async function openOrtSession(modelPath: string, settings: Pick<SessionOptions, 'intraOpThreads' | 'spinning'>): Promise<Session> {
   const session = await ort.InferenceSession.create(modelFileToLoad(modelPath, ort.env.versions.node ?? ''), ortSessionOptions(settings));
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
+    parallelism: 1,
     async run(feeds: Readonly<Record<string, InputTensor>>, fetches: readonly string[]) {
       const tensors: Record<string, ort.Tensor> = {};
       for (const [name, input] of Object.entries(feeds)) tensors[name] = new ort.Tensor(input.type, input.data, input.dims);

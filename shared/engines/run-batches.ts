@@ -29,32 +29,45 @@ export interface BatchStages<Item, Prepared, Result> {
 
 /**
  * Runs items in token-budget batches and returns the results in the items' original order.
- * Model runs go one after another (ONNX Runtime already uses every core inside one run), while
- * the next batch is prepared during the current run: with the session on its own thread, image
- * decoding and tensor building overlap the model instead of adding to it. At most two batches'
- * inputs exist at once.
+ * `parallelism` runs go at once (the sessions of a pool; ONNX Runtime already uses every thread
+ * of a session inside one run), longest batches first. Each lane prepares its next batch during
+ * its current run: with the session on its own thread, image decoding and tensor building overlap
+ * the model instead of adding to it. At most two batches' inputs per lane exist at once. After a
+ * failed run no new batch starts, and the first failure is thrown.
  */
 export async function runInBatches<Item, Prepared, Result>(
   items: readonly Item[],
   lengthOf: (item: Item) => number,
   limits: BatchLimits,
   stages: BatchStages<Item, Prepared, Result>,
+  parallelism = 1,
 ): Promise<Result[]> {
   const results = new Array<Result>(items.length);
   const plan = planBatches(items.map(lengthOf), limits);
-  const prepare = (indices: readonly number[]) => {
+  let cursor = 0;
+  let failed = false;
+  const take = () => {
+    if (failed || cursor >= plan.length) return undefined;
+    const indices = plan[cursor++];
     const prepared = Promise.resolve().then(() => stages.prepare(indices.map((index) => items[index])));
     prepared.catch(() => undefined); // observed when awaited; not unhandled if a run fails first
-    return prepared;
+    return { indices, prepared };
   };
-  let next = plan.length > 0 ? prepare(plan[0]) : undefined;
-  for (const [position, indices] of plan.entries()) {
-    const prepared = await (next as Promise<Prepared>);
-    next = position + 1 < plan.length ? prepare(plan[position + 1]) : undefined;
-    const outputs = await stages.run(prepared);
-    indices.forEach((index, row) => {
-      results[index] = outputs[row];
-    });
+  async function lane(): Promise<void> {
+    let current = take();
+    try {
+      while (current) {
+        const prepared = await current.prepared;
+        const following = take();
+        const outputs = await stages.run(prepared);
+        for (const [row, index] of current.indices.entries()) results[index] = outputs[row];
+        current = following;
+      }
+    } catch (error) {
+      failed = true;
+      throw error;
+    }
   }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallelism, plan.length)) }, lane));
   return results;
 }

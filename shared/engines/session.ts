@@ -5,6 +5,7 @@
  * decoding and the next batch's preparation all wait. On a worker thread they overlap the run,
  * and the session is created while this thread loads the rest (faster cold start).
  */
+import { openSessionPool } from './session-pool.ts';
 import { openThreadedSession } from './threaded-session.ts';
 
 /** An input: int64 token ids / masks or float32 pixels. Its buffer is handed over (detached) on run. */
@@ -25,6 +26,8 @@ export interface OutputTensor {
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Runs that proceed at once (the sessions of a pool); callers keep this many in flight. */
+  readonly parallelism: number;
   run(feeds: Readonly<Record<string, InputTensor>>, fetches: readonly string[]): Promise<Record<string, OutputTensor>>;
   release(): Promise<void>;
 }
@@ -36,6 +39,8 @@ export interface SessionOptions {
   readonly thread: boolean;
   /** Idle intra-op threads spin-wait for work (`ORT_INTRA_OP_SPINNING`); see session-options.ts. */
   readonly spinning: boolean;
+  /** Sessions side by side, each on its own thread (`ORT_SESSIONS`); more than one needs `thread`. */
+  readonly sessions: number;
 }
 
 /**
@@ -44,6 +49,7 @@ export interface SessionOptions {
  */
 export async function createSession(modelPath: string, options: SessionOptions): Promise<Session> {
   // The thread starts in this call (no dynamic import to wait for); onnxruntime-node itself loads there.
+  if (options.thread && options.sessions > 1) return openSessionPool(modelPath, options, options.sessions);
   if (options.thread) return openThreadedSession(modelPath, options);
   return (await import('./ort-session.ts')).openOrtSession(modelPath, options);
 }

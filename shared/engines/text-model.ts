@@ -55,18 +55,24 @@ export async function openTextModel(options: EngineParts): Promise<TextModel> {
       return usageOf(prefixed.map((text, index) => tokenizer.encode(text, textOptions.truncate, index)));
     },
     runBatches(encodings, limits, read) {
-      return runInBatches(encodings, (encoding) => encoding.ids.length, limits, {
-        prepare: (batch) => toBatchTensors(batch, tokenizer.padId),
-        async run(tensors) {
-          const outputs = await session.run(feedsFor(tensors, session.inputNames), [outputName]);
-          const output = outputs[outputName];
-          try {
-            return read(output, tensors);
-          } finally {
-            output.dispose();
-          }
+      return runInBatches(
+        encodings,
+        (encoding) => encoding.ids.length,
+        limits,
+        {
+          prepare: (batch) => toBatchTensors(batch, tokenizer.padId),
+          async run(tensors) {
+            const outputs = await session.run(feedsFor(tensors, session.inputNames), [outputName]);
+            const output = outputs[outputName];
+            try {
+              return read(output, tensors);
+            } finally {
+              output.dispose();
+            }
+          },
         },
-      });
+        session.parallelism,
+      );
     },
   };
 }

@@ -47,7 +47,10 @@ function transferable(feeds: Readonly<Record<string, InputTensor>>): ArrayBuffer
  * pending. If it dies (a native crash, out of memory), pending runs fail with a retryable
  * DependencyError and the next run starts a new thread and session.
  */
-export async function openThreadedSession(modelPath: string, settings: Omit<SessionOptions, 'thread'>): Promise<Session> {
+export async function openThreadedSession(
+  modelPath: string,
+  settings: Pick<SessionOptions, 'intraOpThreads' | 'spinning'>,
+): Promise<Session> {
   const pending = new Map<number, Pending>();
   let nextId = 0;
   let current: Promise<Host> | undefined;
@@ -108,6 +111,7 @@ export async function openThreadedSession(modelPath: string, settings: Omit<Sess
   return {
     inputNames: first.inputNames,
     outputNames: first.outputNames,
+    parallelism: 1,
     async run(feeds, fetches) {
       if (released) throw new DependencyError('The model session was released.');
       const host = await (current ?? start());

@@ -22,8 +22,8 @@ describe('model session on a worker thread (ORT_SESSION_THREAD)', () => {
     model = await tinyModel('text');
     const path = join(model.dir, 'onnx', 'model.onnx');
     [threaded, local] = await Promise.all([
-      createSession(path, { intraOpThreads: 1, thread: true, spinning: true }),
-      createSession(path, { intraOpThreads: 1, thread: false, spinning: true }),
+      createSession(path, { intraOpThreads: 1, thread: true, spinning: true, sessions: 1 }),
+      createSession(path, { intraOpThreads: 1, thread: false, spinning: true, sessions: 1 }),
     ]);
   });
   after(async () => {
@@ -64,14 +64,57 @@ describe('model session on a worker thread (ORT_SESSION_THREAD)', () => {
 
   test('a model that cannot be opened fails at open with the runtime message', async () => {
     await assert.rejects(
-      createSession(join(model.dir, 'missing.onnx'), { intraOpThreads: 1, thread: true, spinning: true }),
+      createSession(join(model.dir, 'missing.onnx'), { intraOpThreads: 1, thread: true, spinning: true, sessions: 1 }),
       /missing\.onnx|file|exist/i,
     );
   });
 
   test('after release, runs fail with a clear error instead of hanging', async () => {
-    const session = await createSession(join(model.dir, 'onnx', 'model.onnx'), { intraOpThreads: 1, thread: true, spinning: true });
+    const session = await createSession(join(model.dir, 'onnx', 'model.onnx'), {
+      intraOpThreads: 1,
+      thread: true,
+      spinning: true,
+      sessions: 1,
+    });
     await session.release();
     await assert.rejects(session.run(feeds(1, 2), [session.outputNames[0]]), /released/);
+  });
+});
+
+describe('a pool of sessions (ORT_SESSIONS)', () => {
+  let model: Awaited<ReturnType<typeof tinyModel>>;
+  before(async () => {
+    model = await tinyModel('text');
+  });
+  after(() => model.cleanup());
+
+  test('runs side by side and gives every caller the outputs a single session gives', async () => {
+    const path = join(model.dir, 'onnx', 'model.onnx');
+    const [pool, single] = await Promise.all([
+      createSession(path, { intraOpThreads: 1, thread: true, spinning: true, sessions: 2 }),
+      createSession(path, { intraOpThreads: 1, thread: false, spinning: true, sessions: 1 }),
+    ]);
+    try {
+      assert.equal(pool.parallelism, 2);
+      assert.equal(single.parallelism, 1);
+      assert.deepEqual(pool.outputNames, single.outputNames);
+      const name = pool.outputNames[0];
+      const shapes = [1, 2, 3, 4, 5, 6].map((rows) => [rows, rows + 2] as const);
+      const pooled = await Promise.all(shapes.map(([rows, seq]) => pool.run(feeds(rows, seq), [name])));
+      for (const [index, [rows, seq]] of shapes.entries()) {
+        const expected = await single.run(feeds(rows, seq), [name]);
+        assert.deepEqual(pooled[index][name].dims, expected[name].dims);
+        assert.deepEqual(Array.from(pooled[index][name].data), Array.from(expected[name].data));
+      }
+    } finally {
+      await Promise.all([pool.release(), single.release()]);
+    }
+  });
+
+  test('a model that cannot be opened fails the pool at open', async () => {
+    await assert.rejects(
+      createSession(join(model.dir, 'missing.onnx'), { intraOpThreads: 1, thread: true, spinning: true, sessions: 2 }),
+      /missing\.onnx|file|exist/i,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../shared/config.ts';
 import {
@@ -155,6 +156,21 @@ describe('loadConfig', () => {
     assert.equal(config.s3.forcePathStyle, true);
     assert.equal(config.s3.endpoint, 'http://127.0.0.1:4566');
     assert.equal(loadConfig({ MODEL_ID: 'm' }).model.hubUrl, 'https://huggingface.co');
+  });
+  test('sessions and threads: the cores shared by up to two sessions; a pool needs the session thread', () => {
+    const cores = availableParallelism();
+    const runtime = loadConfig({ MODEL_ID: 'm' }).runtime;
+    assert.equal(runtime.sessions, Math.min(2, cores));
+    assert.equal(runtime.intraOpThreads, Math.max(1, Math.floor(cores / runtime.sessions)));
+    assert.deepEqual(
+      { ...loadConfig({ MODEL_ID: 'm', ORT_SESSIONS: '1', ORT_INTRA_OP_THREADS: '2' }).runtime },
+      { sessions: 1, intraOpThreads: 2, thread: true, spinning: true },
+    );
+    assert.equal(loadConfig({ MODEL_ID: 'm', ORT_SESSION_THREAD: 'false' }).runtime.sessions, 1);
+    assert.throws(
+      () => loadConfig({ MODEL_ID: 'm', ORT_SESSION_THREAD: 'false', ORT_SESSIONS: '2' }),
+      /ORT_SESSIONS=2 needs the session thread/,
+    );
   });
   test('bad values name the variable, the value and what was expected', () => {
     assert.throws(

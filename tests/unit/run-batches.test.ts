@@ -87,3 +87,53 @@ test('runInBatches with no items runs nothing', async () => {
   });
   assert.deepEqual(results, []);
 });
+
+test('runInBatches keeps `parallelism` runs in flight (a session pool), results still in order', async () => {
+  let running = 0;
+  let most = 0;
+  const items = Array.from({ length: 24 }, (_, index) => index);
+  const results = await runInBatches(
+    items,
+    () => 1,
+    limits,
+    {
+      prepare: (batch) => batch,
+      run: async (batch) => {
+        running++;
+        most = Math.max(most, running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+        return batch.map((item) => item * 10);
+      },
+    },
+    2,
+  );
+  assert.equal(most, 2, 'two runs at once, never more');
+  assert.deepEqual(
+    results,
+    items.map((item) => item * 10),
+  );
+});
+
+test('runInBatches with parallel runs: after a failed run no new batch starts', async () => {
+  let started = 0;
+  await assert.rejects(
+    runInBatches(
+      Array.from({ length: 40 }, () => 1),
+      () => 1,
+      limits,
+      {
+        prepare: (batch) => batch,
+        run: async (batch) => {
+          started++;
+          await new Promise((resolve) => setTimeout(resolve, 2));
+          if (started === 2) throw new Error('run 2 failed');
+          return batch;
+        },
+      },
+      2,
+    ),
+    /run 2 failed/,
+  );
+  assert.ok(started <= 4, `${started} runs started of 10 batches`);
+});
