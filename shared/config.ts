@@ -1,4 +1,4 @@
-import { availableParallelism, homedir } from 'node:os';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationError } from './errors.ts';
 import { MODEL_TYPES, type ModelType } from './models/types.ts';
@@ -52,9 +52,9 @@ export interface ModelConfig {
 }
 
 export interface Limits {
-  /** `MAX_BATCH_TOKENS`: padded tokens (batch size x longest input) per model run. */
+  /** `MAX_BATCH_TOKENS`: padded tokens (batch size x longest input) in model runs at once (shared by the sessions). */
   readonly maxBatchTokens: number;
-  /** `MAX_BATCH_IMAGES`: images per model run. */
+  /** `MAX_BATCH_IMAGES`: images in model runs at once (shared by the sessions). */
   readonly maxBatchImages: number;
   /** `MAX_INPUTS`: texts, images or documents in one request. */
   readonly maxInputs: number;
@@ -63,10 +63,13 @@ export interface Limits {
 }
 
 export interface RuntimeConfig {
-  /** `ORT_SESSIONS`: model sessions per process, each on its own thread, running batches side by side. */
-  readonly sessions: number;
-  /** `ORT_INTRA_OP_THREADS`: threads ONNX Runtime uses inside one operator, per session. */
-  readonly intraOpThreads: number;
+  /**
+   * `ORT_SESSIONS`: model sessions per process, each on its own thread, running batches side by
+   * side. Unset: chosen from the cores and the model's size (see resolveSessionOptions).
+   */
+  readonly sessions?: number;
+  /** `ORT_INTRA_OP_THREADS`: threads ONNX Runtime uses inside one operator, per session. Unset: the cores shared out. */
+  readonly intraOpThreads?: number;
   /** `ORT_SESSION_THREAD`: run the model on a worker thread so I/O and preparation overlap it. */
   readonly thread: boolean;
   /** `ORT_INTRA_OP_SPINNING`: let ONNX Runtime's idle intra-op threads spin-wait for work. */
@@ -111,21 +114,14 @@ function readInteger(env: Env, name: string, fallback: number, min = 1): number 
   return value;
 }
 
-/**
- * Sessions and threads. By default the cores are shared by up to two single-threaded sessions
- * running batches side by side rather than one session with every core inside each operator:
- * MiniLM-L6 ran 1.14-1.26x faster so (BENCHMARKS.md, "Session settings"), for the weights once
- * more in memory. Sessions side by side need the session thread.
- */
 function readRuntime(env: Env): RuntimeConfig {
-  const cores = availableParallelism();
   const thread = readBoolean(env, 'ORT_SESSION_THREAD', true);
-  const sessions = readInteger(env, 'ORT_SESSIONS', thread ? Math.min(2, cores) : 1);
-  if (sessions > 1 && !thread)
+  const sessions = readString(env, 'ORT_SESSIONS') === undefined ? undefined : readInteger(env, 'ORT_SESSIONS', 1);
+  if (sessions !== undefined && sessions > 1 && !thread)
     throw new ConfigurationError(`ORT_SESSIONS=${sessions} needs the session thread: set ORT_SESSION_THREAD=true or ORT_SESSIONS=1.`);
   return {
-    sessions,
-    intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', Math.max(1, Math.floor(cores / sessions))),
+    ...(sessions === undefined ? {} : { sessions }),
+    ...(readString(env, 'ORT_INTRA_OP_THREADS') === undefined ? {} : { intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', 1) }),
     thread,
     spinning: readBoolean(env, 'ORT_INTRA_OP_SPINNING', true),
   };

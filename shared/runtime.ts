@@ -1,6 +1,10 @@
+import { existsSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.ts';
 import { createEngine } from './engines/index.ts';
+import { resolveSessionOptions } from './engines/session.ts';
 import type { Engine } from './engines/types.ts';
 import type { DownloadProgress } from './models/download.ts';
 import { type ModelSpec, resolveModel } from './models/resolve.ts';
@@ -17,6 +21,12 @@ export interface Runtime {
   dispose(): Promise<void>;
 }
 
+/** Bytes of an ONNX file and of its external weights, if any (what each session holds). */
+function modelBytes(path: string): number {
+  const external = [`${path}_data`, `${path}.data`].find((candidate) => existsSync(candidate));
+  return statSync(path).size + (external ? statSync(external).size : 0);
+}
+
 /**
  * Resolves the model (downloading it when allowed), opens its engine and the S3 client.
  * @param options.s3 a client to use instead of a new one (tests inject faults this way).
@@ -28,7 +38,8 @@ export async function createRuntime(
   const started = performance.now();
   // Nothing heavy is imported before this: the session thread should start as early as possible.
   const spec = await resolveModel(config.model, { onProgress: options.onProgress });
-  const engine = await createEngine({ spec, limits: config.limits, session: config.runtime });
+  const session = resolveSessionOptions(config.runtime, modelBytes(join(spec.dir, spec.file)), availableParallelism());
+  const engine = await createEngine({ spec, limits: config.limits, session });
   const s3 = options.s3 ?? lazyS3Client(config.s3);
   // Imported here, not above: Powertools loads while the model's session opens on its thread.
   const { logger } = await import('./logger.ts');
@@ -37,6 +48,8 @@ export async function createRuntime(
     model_type: spec.type,
     model_dir: spec.dir,
     model_file: spec.file,
+    sessions: session.sessions,
+    intra_op_threads: session.intraOpThreads,
     load_ms: Math.round(performance.now() - started),
   });
   return {

@@ -40,6 +40,12 @@ export const RERANK_QUERY = 'what is the best way to keep the public informed ab
 const texts = (items: Item[]) => items as string[];
 
 /**
+ * The largest fixed batch size a contender tries. SPLADE's output is a vocabulary-wide row per
+ * token: 64 texts of 512 tokens are 4 GB of logits, which got processes killed for memory; 16 are 1 GB.
+ */
+const largestBatch = (type: ModelType) => (type === 'sparse' ? 16 : Number.POSITIVE_INFINITY);
+
+/**
  * The environment the vectorizer contender runs with: its defaults on a host with `threads` cores
  * (up to two sessions sharing them), so it uses no more threads than the other contenders.
  */
@@ -163,7 +169,7 @@ async function floor(spec: BenchSpec): Promise<Contender> {
       await encode(items);
       let best: { how: FloorBatching; ms: number } = { how: batching, ms: Number.POSITIVE_INFINITY };
       // Each candidate twice, the faster pass kept: the first run of a new batch shape is slower.
-      for (const how of ['plan' as const, ...spec.batchSizes]) {
+      for (const how of ['plan' as const, ...spec.batchSizes.filter((size) => size <= largestBatch(spec.type))]) {
         for (let pass = 0; pass < 2; pass++) {
           const started = performance.now();
           await runBatches(items, how);
@@ -253,7 +259,7 @@ async function transformersJs(spec: BenchSpec, batched: boolean): Promise<Conten
   return {
     async prepare(items) {
       let best = { size: batchSize, ms: Number.POSITIVE_INFINITY };
-      for (const size of spec.batchSizes.filter((size) => size <= 32)) {
+      for (const size of spec.batchSizes.filter((size) => size <= Math.min(32, largestBatch(spec.type)))) {
         const started = performance.now();
         await runSorted(items, size);
         const ms = performance.now() - started;

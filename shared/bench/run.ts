@@ -187,7 +187,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     );
   }
   const names = (options.contenders ?? defaultContenders(options.type)).filter((name) => contendersFor(options.type).includes(name));
-  const plan = batchLimitsFor(options.type, loadConfig(vectorizerEnv(options)).limits);
+  const vectorizerConfig = loadConfig(vectorizerEnv(options));
+  const plan = batchLimitsFor(options.type, vectorizerConfig.limits, vectorizerConfig.runtime.sessions);
   const spec = (contender: string): BenchSpec => ({
     contender,
     type: options.type,

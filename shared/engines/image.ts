@@ -99,7 +99,13 @@ export async function createImageEngine(options: EngineParts): Promise<ImageEngi
     spec,
     async embed(images: readonly Uint8Array[]) {
       const items = images.map((bytes, index) => ({ bytes, index }));
-      const embeddings = await runInBatches(items, () => 1, batchLimitsFor('image', limits), { prepare, run }, session.parallelism);
+      const embeddings = await runInBatches(
+        items,
+        () => 1,
+        batchLimitsFor('image', limits, options.session.sessions),
+        { prepare, run },
+        session.parallelism,
+      );
       return { embeddings };
     },
     dispose: () => session.release(),

@@ -13,7 +13,7 @@ export async function createRerankEngine(options: EngineParts): Promise<RerankEn
       const { encodings, ...usage } = usageOf(
         documents.map((document, index) => model.tokenizer.encodePair(query, document, textOptions.truncate, index)),
       );
-      const logits = await model.runBatches(encodings, batchLimitsFor('rerank', limits), (output, tensors) => {
+      const logits = await model.runBatches(encodings, batchLimitsFor('rerank', limits, options.session.sessions), (output, tensors) => {
         const data = output.data as Float32Array;
         // [batch, labels]: single-label cross-encoders have one column; take the first either way.
         const labels = output.dims.length > 1 ? output.dims[1] : 1;

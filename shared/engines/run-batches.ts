@@ -13,12 +13,15 @@ const SPARSE_BATCH_TOKENS = 2048;
 
 /**
  * The batch limits an engine of this type plans its model runs with (the benchmark's floor runs
- * the same batches). Images count one "token" each.
+ * the same batches). Images count one "token" each. The budget is what is in flight at once:
+ * with several sessions running side by side, each run gets its share, so a pool holds no more
+ * activations than one session (and its smaller batches ran no slower).
  */
-export function batchLimitsFor(type: ModelType, limits: Pick<Limits, 'maxBatchTokens' | 'maxBatchImages'>): BatchLimits {
-  if (type === 'image') return { maxTokens: limits.maxBatchImages, maxItems: limits.maxBatchImages };
-  const maxTokens = type === 'sparse' ? Math.min(limits.maxBatchTokens, SPARSE_BATCH_TOKENS) : limits.maxBatchTokens;
-  return { maxTokens, maxItems: MAX_ROWS_PER_RUN };
+export function batchLimitsFor(type: ModelType, limits: Pick<Limits, 'maxBatchTokens' | 'maxBatchImages'>, sessions = 1): BatchLimits {
+  const share = (budget: number) => Math.max(1, Math.floor(budget / sessions));
+  if (type === 'image') return { maxTokens: share(limits.maxBatchImages), maxItems: share(limits.maxBatchImages) };
+  const budget = type === 'sparse' ? Math.min(limits.maxBatchTokens, SPARSE_BATCH_TOKENS) : limits.maxBatchTokens;
+  return { maxTokens: share(budget), maxItems: MAX_ROWS_PER_RUN };
 }
 
 /** The two stages of one batch: building its inputs (tensors, decoded pixels), then the model run. */

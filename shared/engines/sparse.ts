@@ -16,7 +16,7 @@ export async function createSparseEngine(options: EngineParts): Promise<SparseEn
     spec,
     async embed(texts: readonly string[], textOptions: TextOptions) {
       const { encodings, ...usage } = model.encodeTexts(texts, textOptions);
-      const vectors = await model.runBatches(encodings, batchLimitsFor('sparse', limits), (output, tensors) => {
+      const vectors = await model.runBatches(encodings, batchLimitsFor('sparse', limits, options.session.sessions), (output, tensors) => {
         const [rows, seq, vocab] = output.dims;
         if (!scratch || scratch.length !== vocab) scratch = new Float32Array(vocab);
         const logits = output.data as Float32Array;

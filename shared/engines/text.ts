@@ -13,7 +13,7 @@ export async function createTextEngine(options: EngineParts): Promise<TextEngine
     spec,
     async embed(texts: readonly string[], textOptions: TextOptions) {
       const { encodings, ...usage } = model.encodeTexts(texts, textOptions);
-      const embeddings = await model.runBatches(encodings, batchLimitsFor('text', limits), (output, tensors) => {
+      const embeddings = await model.runBatches(encodings, batchLimitsFor('text', limits, options.session.sessions), (output, tensors) => {
         const data = output.data as Float32Array;
         const dims = output.dims;
         // A [batch, dim] output is already pooled (e.g. `sentence_embedding`).

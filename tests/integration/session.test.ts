@@ -95,6 +95,9 @@ describe('a pool of sessions (ORT_SESSIONS)', () => {
       createSession(path, { intraOpThreads: 1, thread: false, spinning: true, sessions: 1 }),
     ]);
     try {
+      // Ready with its first session; the second opens in the background.
+      assert.ok(pool.parallelism >= 1);
+      for (let waited = 0; pool.parallelism < 2 && waited < 10_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
       assert.equal(pool.parallelism, 2);
       assert.equal(single.parallelism, 1);
       assert.deepEqual(pool.outputNames, single.outputNames);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { availableParallelism } from 'node:os';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../shared/config.ts';
+import { resolveSessionOptions } from '../../shared/engines/session.ts';
 import {
   type ConfigurationError,
   InternalError,
@@ -157,20 +157,26 @@ describe('loadConfig', () => {
     assert.equal(config.s3.endpoint, 'http://127.0.0.1:4566');
     assert.equal(loadConfig({ MODEL_ID: 'm' }).model.hubUrl, 'https://huggingface.co');
   });
-  test('sessions and threads: the cores shared by up to two sessions; a pool needs the session thread', () => {
-    const cores = availableParallelism();
-    const runtime = loadConfig({ MODEL_ID: 'm' }).runtime;
-    assert.equal(runtime.sessions, Math.min(2, cores));
-    assert.equal(runtime.intraOpThreads, Math.max(1, Math.floor(cores / runtime.sessions)));
+  test('sessions and threads: set, or left to the runtime; a pool needs the session thread', () => {
+    assert.deepEqual({ ...loadConfig({ MODEL_ID: 'm' }).runtime }, { thread: true, spinning: true });
     assert.deepEqual(
       { ...loadConfig({ MODEL_ID: 'm', ORT_SESSIONS: '1', ORT_INTRA_OP_THREADS: '2' }).runtime },
       { sessions: 1, intraOpThreads: 2, thread: true, spinning: true },
     );
-    assert.equal(loadConfig({ MODEL_ID: 'm', ORT_SESSION_THREAD: 'false' }).runtime.sessions, 1);
     assert.throws(
       () => loadConfig({ MODEL_ID: 'm', ORT_SESSION_THREAD: 'false', ORT_SESSIONS: '2' }),
       /ORT_SESSIONS=2 needs the session thread/,
     );
+    assert.throws(() => loadConfig({ MODEL_ID: 'm', ORT_SESSIONS: 'two' }), /ORT_SESSIONS="two"/);
+  });
+  test('unset, the cores are shared by two single-threaded sessions, one for models over 1 GiB', () => {
+    const auto = { thread: true, spinning: true };
+    assert.deepEqual(resolveSessionOptions(auto, 90e6, 2), { sessions: 2, intraOpThreads: 1, thread: true, spinning: true });
+    assert.deepEqual(resolveSessionOptions(auto, 90e6, 6), { sessions: 2, intraOpThreads: 3, thread: true, spinning: true });
+    assert.equal(resolveSessionOptions(auto, 90e6, 1).sessions, 1);
+    assert.deepEqual(resolveSessionOptions(auto, 2.2e9, 2), { sessions: 1, intraOpThreads: 2, thread: true, spinning: true });
+    assert.equal(resolveSessionOptions({ ...auto, thread: false }, 90e6, 2).sessions, 1);
+    assert.deepEqual(resolveSessionOptions({ ...auto, sessions: 3, intraOpThreads: 1 }, 2.2e9, 2).sessions, 3);
   });
   test('bad values name the variable, the value and what was expected', () => {
     assert.throws(

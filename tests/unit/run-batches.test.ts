@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runInBatches } from '../../shared/engines/run-batches.ts';
+import { batchLimitsFor, runInBatches } from '../../shared/engines/run-batches.ts';
 
 const limits = { maxTokens: 4, maxItems: 4 };
 
@@ -136,4 +136,13 @@ test('runInBatches with parallel runs: after a failed run no new batch starts', 
     /run 2 failed/,
   );
   assert.ok(started <= 4, `${started} runs started of 10 batches`);
+});
+
+test('batchLimitsFor shares the budget among the sessions running side by side', () => {
+  const limits = { maxBatchTokens: 8192, maxBatchImages: 16 };
+  assert.deepEqual(batchLimitsFor('text', limits), { maxTokens: 8192, maxItems: 256 });
+  assert.deepEqual(batchLimitsFor('text', limits, 2), { maxTokens: 4096, maxItems: 256 });
+  assert.deepEqual(batchLimitsFor('sparse', limits, 2), { maxTokens: 1024, maxItems: 256 });
+  assert.deepEqual(batchLimitsFor('image', limits, 2), { maxTokens: 8, maxItems: 8 });
+  assert.deepEqual(batchLimitsFor('image', { maxBatchTokens: 1, maxBatchImages: 1 }, 2), { maxTokens: 1, maxItems: 1 });
 });
