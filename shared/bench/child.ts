@@ -18,6 +18,17 @@ export type ChildReply =
 
 const send = (reply: ChildReply) => process.send?.(reply);
 
+/**
+ * This process's own peak resident memory. Linux keeps the parent's peak in getrusage's maxRSS
+ * across fork and exec (every contender then reported at least the benchmark's own RSS); the
+ * memory map's high-water mark (VmHWM) starts afresh at exec.
+ */
+async function peakRssMb(): Promise<number> {
+  const status = await readFile('/proc/self/status', 'utf8').catch(() => '');
+  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(status);
+  return hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+}
+
 async function loadItems(path: string): Promise<Item[]> {
   const stored = JSON.parse(await readFile(path, 'utf8')) as { texts?: string[]; images?: string[] };
   return stored.texts ?? (stored.images ?? []).map((data) => Buffer.from(data, 'base64'));
@@ -39,7 +50,7 @@ async function main(): Promise<void> {
     try {
       if (request.cmd === 'exit') process.exit(0);
       if (request.cmd === 'prepare') send({ ok: true, note: await contender.prepare?.(items) });
-      if (request.cmd === 'rss') send({ ok: true, maxRssMb: process.resourceUsage().maxRSS / 1024 });
+      if (request.cmd === 'rss') send({ ok: true, maxRssMb: await peakRssMb() });
       if (request.cmd === 'run') {
         const begin = performance.now();
         await contender.run(items.slice(request.from, request.to));
