@@ -31,6 +31,24 @@ export interface BatchStages<Item, Prepared, Result> {
 }
 
 /**
+ * Splits the largest batches in two until there are at least `parallelism` of them (where a batch
+ * has two rows or more), so a request of one batch still uses every session of a pool. Pure.
+ * @example spreadOver([[0, 1, 2, 3]], 2) // [[0, 1], [2, 3]]
+ */
+export function spreadOver(plan: number[][], parallelism: number): number[][] {
+  const batches = [...plan];
+  while (batches.length < parallelism) {
+    let largest = 0;
+    for (let index = 1; index < batches.length; index++) if (batches[index].length > batches[largest].length) largest = index;
+    const batch = batches[largest];
+    if (!batch || batch.length < 2) break;
+    const half = Math.ceil(batch.length / 2);
+    batches.splice(largest, 1, batch.slice(0, half), batch.slice(half));
+  }
+  return batches;
+}
+
+/**
  * Runs items in token-budget batches and returns the results in the items' original order.
  * `parallelism` runs go at once (the sessions of a pool; ONNX Runtime already uses every thread
  * of a session inside one run), longest batches first. Each lane prepares its next batch during
@@ -46,7 +64,7 @@ export async function runInBatches<Item, Prepared, Result>(
   parallelism = 1,
 ): Promise<Result[]> {
   const results = new Array<Result>(items.length);
-  const plan = planBatches(items.map(lengthOf), limits);
+  const plan = spreadOver(planBatches(items.map(lengthOf), limits), parallelism);
   let cursor = 0;
   let failed = false;
   const take = () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchLimitsFor, runInBatches } from '../../shared/engines/run-batches.ts';
+import { batchLimitsFor, runInBatches, spreadOver } from '../../shared/engines/run-batches.ts';
 
 const limits = { maxTokens: 4, maxItems: 4 };
 
@@ -145,4 +145,15 @@ test('batchLimitsFor shares the budget among the sessions running side by side',
   assert.deepEqual(batchLimitsFor('sparse', limits, 2), { maxTokens: 1024, maxItems: 256 });
   assert.deepEqual(batchLimitsFor('image', limits, 2), { maxTokens: 8, maxItems: 8 });
   assert.deepEqual(batchLimitsFor('image', { maxBatchTokens: 1, maxBatchImages: 1 }, 2), { maxTokens: 1, maxItems: 1 });
+});
+
+test('spreadOver splits the largest batches until every session of a pool has one', () => {
+  assert.deepEqual(spreadOver([[0, 1, 2, 3, 4]], 2), [
+    [0, 1, 2],
+    [3, 4],
+  ]);
+  assert.deepEqual(spreadOver([[0]], 2), [[0]], 'one row cannot be split');
+  assert.deepEqual(spreadOver([[0, 1], [2]], 2), [[0, 1], [2]], 'already enough batches');
+  assert.deepEqual(spreadOver([[5, 6, 7, 8]], 1), [[5, 6, 7, 8]]);
+  assert.deepEqual(spreadOver([], 2), []);
 });
