@@ -1,9 +1,10 @@
-import { existsSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.ts';
 import { createEngine } from './engines/index.ts';
+import { externalDataOf } from './engines/optimized-model.js';
 import { resolveSessionOptions } from './engines/session.ts';
 import type { Engine } from './engines/types.ts';
 import type { DownloadProgress } from './models/download.ts';
@@ -23,7 +24,7 @@ export interface Runtime {
 
 /** Bytes of an ONNX file and of its external weights, if any (what each session holds). */
 function modelBytes(path: string): number {
-  const external = [`${path}_data`, `${path}.data`].find((candidate) => existsSync(candidate));
+  const external = externalDataOf(path);
   return statSync(path).size + (external ? statSync(external).size : 0);
 }
 

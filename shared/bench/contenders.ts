@@ -67,13 +67,15 @@ const base64 = (items: Item[]) => (items as Uint8Array[]).map((bytes) => Buffer.
  * This project, through the invoke handler's own code path (schema, engine, response).
  * @param sessionThread false measures the model run on the main thread (ORT_SESSION_THREAD=false).
  */
+/** One session with every thread, the project's setting before session pools. */
+const oneSessionEnv = (spec: Pick<BenchSpec, 'threads'>) => ({ ORT_SESSIONS: '1', ORT_INTRA_OP_THREADS: String(spec.threads) });
+
 async function vectorizer(spec: BenchSpec, sessionThread = true, env: Record<string, string> = {}): Promise<Contender> {
   // In the order of functions/invoke.ts: the model starts loading, then the request path is imported.
   const { loadConfig } = await import('../config.ts');
   const { createRuntime } = await import('../runtime.ts');
-  const oneSession = { ORT_SESSIONS: '1', ORT_INTRA_OP_THREADS: String(spec.threads) };
   const creating = createRuntime(
-    loadConfig({ ...vectorizerEnv(spec), ...(sessionThread ? {} : { ...oneSession, ORT_SESSION_THREAD: 'false' }), ...env }),
+    loadConfig({ ...vectorizerEnv(spec), ...(sessionThread ? {} : { ...oneSessionEnv(spec), ORT_SESSION_THREAD: 'false' }), ...env }),
   );
   const { handleInvokeEvent } = await import('../request/invoke-event.ts');
   const runtime = await creating;
@@ -292,8 +294,7 @@ async function fastembed(spec: BenchSpec): Promise<Contender> {
 /** Contender name -> loader. */
 export const CONTENDERS: Readonly<Record<string, (spec: BenchSpec) => Promise<Contender>>> = Object.freeze({
   vectorizer: (spec: BenchSpec) => vectorizer(spec),
-  'vectorizer (one session)': (spec: BenchSpec) =>
-    vectorizer(spec, true, { ORT_SESSIONS: '1', ORT_INTRA_OP_THREADS: String(spec.threads) }),
+  'vectorizer (one session)': (spec: BenchSpec) => vectorizer(spec, true, oneSessionEnv(spec)),
   'vectorizer (main thread)': (spec: BenchSpec) => vectorizer(spec, false),
   'vectorizer (no spinning)': (spec: BenchSpec) => vectorizer(spec, true, { ORT_INTRA_OP_SPINNING: 'false' }),
   floor,

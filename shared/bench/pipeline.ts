@@ -61,6 +61,8 @@ export async function runPipelineBench(options: {
   const awsProcess = fork(entry, [JSON.stringify(resources)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   let replied: ((reply: AwsReply) => void) | undefined;
   awsProcess.on('message', (reply: AwsReply) => replied?.(reply));
+  // A process that dies fails the request it was answering instead of leaving it waiting.
+  awsProcess.once('exit', (code, signal) => replied?.({ kind: 'failed', error: `the emulator process exited (${signal ?? code})` }));
   const next = () => new Promise<AwsReply>((resolve) => (replied = resolve));
   const ask = (request: AwsRequest) => {
     const reply = next();
@@ -144,10 +146,12 @@ export async function runPipelineBench(options: {
     }
   } finally {
     await stack.stop();
-    const exited = new Promise((resolve) => awsProcess.once('exit', resolve));
-    awsProcess.send({ cmd: 'exit' } satisfies AwsRequest);
-    setTimeout(() => awsProcess.kill('SIGKILL'), 2000).unref();
-    await exited;
+    if (awsProcess.exitCode === null && awsProcess.signalCode === null) {
+      const exited = new Promise((resolve) => awsProcess.once('exit', resolve));
+      if (awsProcess.connected) awsProcess.send({ cmd: 'exit' } satisfies AwsRequest);
+      setTimeout(() => awsProcess.kill('SIGKILL'), 2000).unref();
+      await exited;
+    }
   }
   return results;
 }

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { optimizedModelPath } from './optimized-model.js';
+import { externalDataOf, optimizedModelPath } from './optimized-model.js';
 import { ortSessionOptions } from './session-options.ts';
 
 export type OptimizeOutcome = { readonly saved: string } | { readonly skipped: string };
@@ -18,8 +17,7 @@ export function optimizedGraphOf(modelPath: string): string {
  * Models with external weight files are skipped (the saved graph would inline them).
  */
 export async function saveOptimizedModel(modelPath: string): Promise<OptimizeOutcome> {
-  if (existsSync(`${modelPath}_data`) || existsSync(`${modelPath}.data`))
-    return { skipped: 'the model keeps its weights in an external data file' };
+  if (externalDataOf(modelPath)) return { skipped: 'the model keeps its weights in an external data file' };
   const target = optimizedGraphOf(modelPath);
   // Written under another name and renamed, so a session never loads a half-written graph.
   const partial = `${target}.partial`;

@@ -6,7 +6,16 @@
  * the image is built; sessions load it when it is there. Plain JavaScript: the session thread
  * (session-thread.js) imports it.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+
+/**
+ * The file holding a model's weights outside the ONNX file (`model.onnx_data` or
+ * `model.onnx.data`), or undefined when they are inside it.
+ * @param {string} modelPath
+ */
+export function externalDataOf(modelPath) {
+  return [`${modelPath}_data`, `${modelPath}.data`].find((candidate) => existsSync(candidate));
+}
 
 /**
  * Where the optimised graph of a model lives. The ONNX Runtime version is in the name, so a new
