@@ -7,17 +7,16 @@ WORKDIR /build
 ENV ONNXRUNTIME_NODE_INSTALL=skip ONNXRUNTIME_NODE_INSTALL_CUDA=skip
 COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json ./
 RUN npm ci --no-audit --no-fund
+# The deployable only: the handlers and what they share (tsconfig.build.json compiles these two
+# folders; the benchmark, the local stack and the tests stay out of the image).
 COPY functions ./functions
 COPY shared ./shared
-COPY bin ./bin
 RUN npx tsc -p tsconfig.build.json \
  && npm prune --omit=dev --no-audit --no-fund \
  # onnxruntime-node ships binaries for every platform (about 288 MB): keep this one only.
  && arch=$(node -p "process.arch") \
  && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -path "*/linux/${arch}" -exec rm -rf {} + \
- && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} + \
- # transformers.js carries a web (WASM) copy of ONNX Runtime that the Node build never loads.
- && rm -rf node_modules/onnxruntime-web
+ && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} +
 
 FROM ${NODE_IMAGE}
 # Where Dockerfile.variant puts the model; the runtime reads MODEL_DIR.

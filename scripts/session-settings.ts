@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { builtInCorpus } from '../shared/bench/corpus.ts';
+import { builtInCorpus } from '../bench/corpus.ts';
 import { ortSessionOptions } from '../shared/engines/session-options.ts';
 import { TextTokenizer, toBatchTensors } from '../shared/engines/tokenizer.ts';
 

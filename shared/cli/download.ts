@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { toErrorBody, toVectorizerError } from '../errors.ts';
 import { DEFAULT_MODEL_ID, findCatalogEntry } from '../models/catalog.ts';
 import { downloadCatalogModel } from '../models/resolve.ts';
-import { parseOptions } from './index.ts';
 import type { CliIo } from './io.ts';
+import { parseOptions } from './options.ts';
 import { progressLine } from './progress.ts';
 
 /**

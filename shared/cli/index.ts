@@ -1,66 +1,55 @@
-import { parseArgs } from 'node:util';
-import { runDownload } from './download.ts';
-import { runInvoke } from './invoke.ts';
 import type { CliIo } from './io.ts';
-import { runListModels } from './list-models.ts';
 
-const USAGE = `Usage: vectorizer <command> [options]
+/** One CLI command: its usage lines and what it runs (exit code out). */
+export interface Command {
+  readonly usage: string;
+  run(args: string[], io: CliIo): Promise<number>;
+}
 
-Commands:
-  invoke --payload FILE|-            Run the invoke handler in-process on a request (JSON file, or - for stdin)
-                                     with the same environment variables as the Lambda (MODEL_ID, MODEL_DIR, ...).
-  list-models [--format table|markdown|json] [--category text|image|sparse|rerank|all]
-                                     Print the model catalog.
-  start [--aws-port 4566] [--invoke-port 9000] [--resources localstack/resources.json] [--external-aws URL]
-                                     Run the whole pipeline locally (S3+SQS emulator, notifications,
-                                     worker, Lambda Invoke API) until Ctrl-C. Model from MODEL_ID /
-                                     MODEL_DIR, default Xenova/bge-small-en-v1.5 (downloaded once).
-                                     --external-aws http://127.0.0.1:4566 uses LocalStack instead.
-  download [--model ID] [--file F] [--dir DIR] [--revision R] [--checksums FILE]
-                                     Download a catalog model into a folder (hub: HF_ENDPOINT).
-  warmup                             Load the configured model and serve one sample request (image builds).
-  bench [--quick] [--models DIR | --model-dir DIR --type T --file F] [--size N] [--rounds R]
-                                     Benchmark against transformers.js, fastembed and the ONNX Runtime floor.
-  help                               Show this text.
-`;
-
-type Command = (args: string[], io: CliIo) => Promise<number>;
-
-const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
-  invoke: runInvoke,
-  'list-models': runListModels,
-  // Loaded on use: the local stack needs fauxqs, a development dependency absent from the Lambda image.
-  start: async (args, io) => (await import('./start.ts')).runStart(args, io),
-  download: runDownload,
-  warmup: async (args, io) => (await import('./warmup.ts')).runWarmup(args, io),
-  bench: async (args, io) => (await import('./bench.ts')).runBenchCommand(args, io),
+/**
+ * The commands of the deployable: what the image build runs (download, warmup) and what a user of
+ * the image needs. Each is loaded on use, so `list-models` never loads the model runtime.
+ */
+export const PRODUCT_COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
+  invoke: {
+    usage: `invoke --payload FILE|-            Run the invoke handler in-process on a request (JSON file, or - for stdin)
+                                     with the same environment variables as the Lambda (MODEL_ID, MODEL_DIR, ...).`,
+    run: async (args, io) => (await import('./invoke.ts')).runInvoke(args, io),
+  },
+  'list-models': {
+    usage: `list-models [--format table|markdown|json] [--category text|image|sparse|rerank|all]
+                                     Print the model catalog (json: every row's full contract).`,
+    run: async (args, io) => (await import('./list-models.ts')).runListModels(args, io),
+  },
+  download: {
+    usage: `download [--model ID] [--file F] [--dir DIR] [--revision R] [--checksums FILE]
+                                     Download a catalog model into a folder (hub: HF_ENDPOINT).`,
+    run: async (args, io) => (await import('./download.ts')).runDownload(args, io),
+  },
+  warmup: {
+    usage: `warmup                             Load the configured model and serve one sample request (image builds).`,
+    run: async (args, io) => (await import('./warmup.ts')).runWarmup(args, io),
+  },
 });
 
-/** Runs one CLI command; returns the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+function usageOf(commands: Readonly<Record<string, Command>>): string {
+  const lines = Object.values(commands).map((command) => `  ${command.usage}`);
+  return `Usage: vectorizer <command> [options]\n\nCommands:\n${lines.join('\n')}\n  help                               Show this text.\n`;
+}
+
+/** Runs one CLI command of `commands`; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo, commands: Readonly<Record<string, Command>>): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') {
-    io.stdout.write(USAGE);
+    io.stdout.write(usageOf(commands));
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     io.stderr.write(
-      `vectorizer: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(COMMANDS).join(', ')}.\n\n${USAGE}`,
+      `vectorizer: unknown command ${JSON.stringify(name)}; expected one of ${Object.keys(commands).join(', ')}.\n\n${usageOf(commands)}`,
     );
     return 2;
   }
-  return command(rest, io);
-}
-
-type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: string; default?: string | boolean }>;
-
-/** parseArgs with strict options; a usage error is written out and gives undefined (exit code 2). */
-export function parseOptions(args: string[], options: OptionSpec, io: CliIo): Record<string, string | boolean | undefined> | undefined {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
-  } catch (error) {
-    io.stderr.write(`vectorizer: ${(error as Error).message}\n`);
-    return undefined;
-  }
+  return command.run(rest, io);
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidRequestError, toErrorBody, toVectorizerError } from '../errors.ts';
-import { parseOptions } from './index.ts';
 import { type CliIo, readAll } from './io.ts';
+import { parseOptions } from './options.ts';
 
 /** A Lambda-like context for in-process runs; Powertools reads these fields. */
 function localContext(functionName: string) {

@@ -1,8 +1,8 @@
 import { CATALOG } from '../models/catalog.ts';
 import { formatModelList, LIST_FORMATS } from '../models/list-format.ts';
 import { MODEL_TYPES } from '../models/types.ts';
-import { parseOptions } from './index.ts';
 import type { CliIo } from './io.ts';
+import { parseOptions } from './options.ts';
 
 const CATEGORIES = [...MODEL_TYPES, 'all'] as const;
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Resources } from '../../shared/local/resources.ts';
-import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../shared/local/stack.ts';
+import type { Resources } from '../../local/resources.ts';
+import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
 import { EMULATOR_ENV } from './emulator.ts';
 
 /** Resources with unique names and short timeouts, so retries and the DLQ happen within seconds. */

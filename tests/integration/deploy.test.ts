@@ -245,9 +245,9 @@ describe('deployment', () => {
     const run = variantSteps.find((step) => step.keyword === 'RUN')?.args ?? '';
     assert.match(
       run,
-      /dist\/bin\/vectorizer\.js download --model "\$\{MODEL_ID\}" --dir "\$\{MODEL_DIR\}" --revision "\$\{MODEL_REVISION\}"/,
+      /dist\/shared\/cli\/main\.js download --model "\$\{MODEL_ID\}" --dir "\$\{MODEL_DIR\}" --revision "\$\{MODEL_REVISION\}"/,
     );
-    assert.match(run, /dist\/bin\/vectorizer\.js warmup/);
+    assert.match(run, /dist\/shared\/cli\/main\.js warmup/);
     assert.match(serverless, /file: Dockerfile\.variant/);
   });
 });

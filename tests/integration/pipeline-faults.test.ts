@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { LocalStack } from '../../shared/local/stack.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import type { ErrorRecord } from '../../shared/pipeline/outputs.ts';
 import { listKeys, readJson, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp, { type Sharp } from 'sharp';
-import type { LocalStack } from '../../shared/local/stack.ts';
+import type { LocalStack } from '../../local/stack.ts';
 import type { ErrorRecord, VectorsDocument } from '../../shared/pipeline/outputs.ts';
 import { listKeys, readJson, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { builtInCorpus } from '../../shared/bench/corpus.ts';
-import { checkTargets, reportTable } from '../../shared/bench/report.ts';
-import type { BenchReport } from '../../shared/bench/run.ts';
-import { percentile, roundRatios, spread } from '../../shared/bench/stats.ts';
+import { builtInCorpus } from '../../bench/corpus.ts';
+import { checkTargets, reportTable } from '../../bench/report.ts';
+import type { BenchReport } from '../../bench/run.ts';
+import { percentile, roundRatios, spread } from '../../bench/stats.ts';
 
 describe('bench corpus', () => {
   test('is deterministic for a size and seed, and differs for another seed', () => {

@@ -4,10 +4,10 @@
  * the same chunks, rounds interleaved.
  */
 import { fork } from 'node:child_process';
-import type { TextEngine } from '../engines/types.ts';
 import type { Resources } from '../local/resources.ts';
 import { startLocalStack } from '../local/stack.ts';
-import { chunkText } from '../pipeline/chunking.ts';
+import type { TextEngine } from '../shared/engines/types.ts';
+import { chunkText } from '../shared/pipeline/chunking.ts';
 import type { AwsReply, AwsRequest } from './aws-process.ts';
 import { benchEntry } from './build.ts';
 import { vectorizerEnv } from './contenders.ts';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { ConfigurationError } from '../errors.ts';
+import { ConfigurationError } from '../shared/errors.ts';
 
 const queueSchema = z.strictObject({
   name: z.string().min(1),

@@ -25,11 +25,11 @@ function compiledFolder(progress: (line: string) => void): Promise<{ folder: str
       progress('TypeScript is not installed: the benchmark processes run the .ts sources (cold starts include type stripping)');
       return { folder: dirname(here), extension: 'ts' };
     }
-    const root = join(dirname(here), '..', '..');
+    const root = join(dirname(here), '..');
     const out = join(root, '.cache', 'bench-build');
     progress(`compiling the project into ${out} (the benchmark's processes run compiled JavaScript, as on Lambda)`);
-    await promisify(execFile)(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json'), '--outDir', out]);
-    const folder = join(out, 'shared', 'bench');
+    await promisify(execFile)(process.execPath, [tsc, '-p', join(root, 'tsconfig.tooling.json'), '--outDir', out]);
+    const folder = join(out, 'bench');
     if (!existsSync(join(folder, 'child.js'))) throw new Error(`tsc did not produce ${join(folder, 'child.js')}`);
     return { folder, extension: 'js' };
   })();
@@ -38,7 +38,7 @@ function compiledFolder(progress: (line: string) => void): Promise<{ folder: str
 
 /**
  * The path of a module of this folder (`child`, `aws-process`) for a process to start: compiled
- * with `tsc -p tsconfig.build.json` into `.cache/bench-build` (once per process) when the CLI runs
+ * with `tsc -p tsconfig.tooling.json` (the deployable plus bench/ and local/) into `.cache/bench-build` (once per process) when the CLI runs
  * from the sources; the TypeScript module itself without TypeScript installed.
  */
 export async function benchEntry(name: 'child' | 'aws-process', progress: (line: string) => void): Promise<string> {

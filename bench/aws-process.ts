@@ -9,7 +9,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { startNotificationBridge } from '../local/notifications.ts';
 import type { Resources } from '../local/resources.ts';
 import { startEmulator } from '../local/stack.ts';
-import { logger } from '../logger.ts';
+import { logger } from '../shared/logger.ts';
 
 export type AwsRequest =
   | { readonly cmd: 'drop'; readonly bucket: string; readonly prefix: string; readonly texts: readonly string[] }

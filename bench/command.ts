@@ -1,11 +1,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { checkTargets, reportTable, targetsTable } from '../bench/report.ts';
-import { type BenchReport, runBench } from '../bench/run.ts';
-import { MODEL_TYPES, type ModelType } from '../models/types.ts';
-import { parseOptions } from './index.ts';
-import type { CliIo } from './io.ts';
+import type { CliIo } from '../shared/cli/io.ts';
+import { parseOptions } from '../shared/cli/options.ts';
+import { MODEL_TYPES, type ModelType } from '../shared/models/types.ts';
+import { checkTargets, reportTable, targetsTable } from './report.ts';
+import { type BenchReport, runBench } from './run.ts';
 
 /** The bench models of ../shared/models (unpacked with unpack-bench.sh) and the type of each. */
 const REFERENCE_SET: readonly { dir: string; file: string; type: ModelType }[] = [
@@ -89,7 +89,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   const textTarget = targets.find((target) => target.type === 'text');
   if ((values.pipeline ?? !quick) && textTarget) {
     io.stderr.write('\n== pipeline (local stack)\n');
-    const { pipelineTable, runPipelineBench } = await import('../bench/pipeline.ts');
+    const { pipelineTable, runPipelineBench } = await import('./pipeline.ts');
     const results = await runPipelineBench({
       modelDir: textTarget.dir,
       modelFile: textTarget.file,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { headObject } from '../storage/s3.ts';
+import { headObject } from '../shared/storage/s3.ts';
 import { matchesRule, type NotificationRule } from './resources.ts';
 
 /**

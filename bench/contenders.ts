@@ -5,9 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from 'onnxruntime-node';
-import { type BatchLimits, planBatches } from '../engines/batching.ts';
-import type { Encoding } from '../engines/tokenizer.ts';
-import type { ModelType } from '../models/types.ts';
+import { type BatchLimits, planBatches } from '../shared/engines/batching.ts';
+import type { Encoding } from '../shared/engines/tokenizer.ts';
+import type { ModelType } from '../shared/models/types.ts';
 
 // Every contender imports its own stack lazily: fastembed brings its own onnxruntime-node (1.21),
 // which cannot load once this project's 1.30 native library is in the process.
@@ -72,12 +72,12 @@ const oneSessionEnv = (spec: Pick<BenchSpec, 'threads'>) => ({ ORT_SESSIONS: '1'
 
 async function vectorizer(spec: BenchSpec, sessionThread = true, env: Record<string, string> = {}): Promise<Contender> {
   // In the order of functions/invoke.ts: the model starts loading, then the request path is imported.
-  const { loadConfig } = await import('../config.ts');
-  const { createRuntime } = await import('../runtime.ts');
+  const { loadConfig } = await import('../shared/config.ts');
+  const { createRuntime } = await import('../shared/runtime.ts');
   const creating = createRuntime(
     loadConfig({ ...vectorizerEnv(spec), ...(sessionThread ? {} : { ...oneSessionEnv(spec), ORT_SESSION_THREAD: 'false' }), ...env }),
   );
-  const { handleInvokeEvent } = await import('../request/invoke-event.ts');
+  const { handleInvokeEvent } = await import('../shared/request/invoke-event.ts');
   const runtime = await creating;
   const payload = (items: Item[]) =>
     spec.type === 'image'
@@ -106,9 +106,10 @@ async function floor(spec: BenchSpec): Promise<Contender> {
   const ort = await import('onnxruntime-node');
   // Only what this model type needs, as the engines do (the image path loads sharp).
   const { TextTokenizer, toBatchTensors } =
-    spec.type === 'image' ? ({} as typeof import('../engines/tokenizer.ts')) : await import('../engines/tokenizer.ts');
-  const { decodeImage } = spec.type === 'image' ? await import('../engines/image.ts') : ({} as typeof import('../engines/image.ts'));
-  const { parsePreprocessorConfig, preprocessImage } = await import('../math/image-preprocess.ts');
+    spec.type === 'image' ? ({} as typeof import('../shared/engines/tokenizer.ts')) : await import('../shared/engines/tokenizer.ts');
+  const { decodeImage } =
+    spec.type === 'image' ? await import('../shared/engines/image.ts') : ({} as typeof import('../shared/engines/image.ts'));
+  const { parsePreprocessorConfig, preprocessImage } = await import('../shared/math/image-preprocess.ts');
   const session = await ort.InferenceSession.create(join(spec.modelDir, spec.modelFile), {
     graphOptimizationLevel: 'all',
     intraOpNumThreads: spec.threads,

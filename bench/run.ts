@@ -8,10 +8,10 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { loadConfig } from '../config.ts';
-import { batchLimitsFor } from '../engines/run-batches.ts';
-import { TextTokenizer } from '../engines/tokenizer.ts';
-import type { ModelType } from '../models/types.ts';
+import { loadConfig } from '../shared/config.ts';
+import { batchLimitsFor } from '../shared/engines/run-batches.ts';
+import { TextTokenizer } from '../shared/engines/tokenizer.ts';
+import type { ModelType } from '../shared/models/types.ts';
 import { benchEntry } from './build.ts';
 import type { ChildReply, ChildRequest } from './child.ts';
 import { type BenchSpec, contendersFor, defaultContenders, type Item, RERANK_QUERY, vectorizerEnv } from './contenders.ts';
@@ -216,7 +216,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
   if (names.some((name) => name.startsWith('vectorizer'))) {
     // The model folder as the image build leaves it: `vectorizer warmup` saves the optimised graph.
-    const { warmupModel } = await import('../cli/warmup.ts');
+    const { warmupModel } = await import('../shared/cli/warmup.ts');
     const warm = await warmupModel({ ...vectorizerEnv(options), POWERTOOLS_LOG_LEVEL: 'ERROR' });
     options.progress(`vectorizer warmup (as Dockerfile.variant runs it): optimised graph ${warm.optimized_graph}`);
   }

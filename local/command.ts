@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
-import { toVectorizerError } from '../errors.ts';
-import { loadResources } from '../local/resources.ts';
-import { startLocalStack } from '../local/stack.ts';
-import type { DownloadProgress } from '../models/download.ts';
-import { parseOptions } from './index.ts';
-import type { CliIo } from './io.ts';
-import { progressLine } from './progress.ts';
+import type { CliIo } from '../shared/cli/io.ts';
+import { parseOptions } from '../shared/cli/options.ts';
+import { progressLine } from '../shared/cli/progress.ts';
+import { toVectorizerError } from '../shared/errors.ts';
+import type { DownloadProgress } from '../shared/models/download.ts';
+import { loadResources } from './resources.ts';
+import { startLocalStack } from './stack.ts';
 
-const DEFAULT_RESOURCES = fileURLToPath(new URL('../../localstack/resources.json', import.meta.url));
+const DEFAULT_RESOURCES = fileURLToPath(new URL('../localstack/resources.json', import.meta.url));
 
 /**
  * `vectorizer start`: the whole pipeline on this machine (S3+SQS emulator on :4566, notification

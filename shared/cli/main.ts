@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+/**
+ * The deployable's CLI (compiled into the image: Dockerfile.variant runs `download` and `warmup`).
+ * The development commands (`start`, `bench`) are not part of the image: bin/vectorizer.ts adds them.
+ */
+import { PRODUCT_COMMANDS, runCli } from './index.ts';
+
+process.exitCode = await runCli(process.argv.slice(2), process, PRODUCT_COMMANDS);
