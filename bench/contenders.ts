@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Tensor } from 'onnxruntime-node';
-import { type BatchLimits, planBatches } from '../shared/engines/batching.ts';
+import { type BatchLimits, planBatches } from '../shared/engines/batching/plan.ts';
 import type { Encoding } from '../shared/engines/tokenizer.ts';
 import type { ModelType } from '../shared/models/types.ts';
 

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig } from '../shared/config.ts';
-import { batchLimitsFor } from '../shared/engines/run-batches.ts';
+import { batchLimitsFor } from '../shared/engines/batching/run.ts';
 import { TextTokenizer } from '../shared/engines/tokenizer.ts';
 import type { ModelType } from '../shared/models/types.ts';
 import { benchEntry } from './build.ts';

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { builtInCorpus } from '../bench/corpus.ts';
-import { ortSessionOptions } from '../shared/engines/session-options.ts';
+import { ortSessionOptions } from '../shared/engines/session/ort-options.ts';
 import { TextTokenizer, toBatchTensors } from '../shared/engines/tokenizer.ts';
 
 const [modelDir = '.cache/bench-models/minilm-l6-dense', modelFile = 'onnx/model_quantized.onnx', size = '128', roundsArg = '5'] =

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { type Env, loadConfig } from '../config.ts';
-import { optimizedGraphOf, saveOptimizedModel } from '../engines/optimize-model.ts';
+import { optimizedGraphOf, saveOptimizedModel } from '../engines/session/optimize-graph.ts';
 import { toErrorBody, toVectorizerError } from '../errors.ts';
 import { resolveModel } from '../models/resolve.ts';
 import type { ModelType } from '../models/types.ts';

@@ -5,9 +5,9 @@ import { ConfigurationError, InvalidInputDataError } from '../errors.ts';
 import { type ImagePreprocessor, parsePreprocessorConfig, preprocessImage } from '../math/image-preprocess.ts';
 import type { RgbImage } from '../math/resample.ts';
 import { l2NormalizeInPlace } from '../math/vector.ts';
-import { batchLimitsFor, runInBatches } from './run-batches.ts';
-import type { Session } from './session.ts';
-import { requireOutput } from './session-io.ts';
+import { batchLimitsFor, runInBatches } from './batching/run.ts';
+import { requireOutput } from './session/outputs.ts';
+import type { Session } from './session/types.ts';
 import type { EngineParts, ImageEngine } from './types.ts';
 
 /** Images larger than this many pixels are refused before decoding (a decompression-bomb guard). */

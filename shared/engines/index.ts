@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { ModelType } from '../models/types.ts';
-import { createSession } from './session.ts';
+import { createSession } from './session/open.ts';
 import type { Engine, EngineOptions, EngineParts } from './types.ts';
 
 /**

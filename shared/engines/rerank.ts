@@ -1,4 +1,4 @@
-import { batchLimitsFor } from './run-batches.ts';
+import { batchLimitsFor } from './batching/run.ts';
 import { openTextModel, usageOf } from './text-model.ts';
 import type { EngineParts, RerankEngine, TextOptions } from './types.ts';
 

@@ -1,5 +1,5 @@
 import { type SparseVector, spladeRow } from '../math/sparse.ts';
-import { batchLimitsFor } from './run-batches.ts';
+import { batchLimitsFor } from './batching/run.ts';
 import { openTextModel } from './text-model.ts';
 import type { EngineParts, SparseEngine, TextOptions } from './types.ts';
 

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
-import type { BatchLimits } from './batching.ts';
-import { runInBatches } from './run-batches.ts';
-import type { OutputTensor, Session } from './session.ts';
-import { requireOutput } from './session-io.ts';
+import type { BatchLimits } from './batching/plan.ts';
+import { runInBatches } from './batching/run.ts';
+import { requireOutput } from './session/outputs.ts';
+import type { OutputTensor, Session } from './session/types.ts';
 import { type BatchTensors, type Encoding, feedsFor, TextTokenizer, toBatchTensors } from './tokenizer.ts';
 import type { EngineParts, TextOptions, TextUsage, TokenCounter } from './types.ts';
 

@@ -1,6 +1,6 @@
 import { clsPool, meanPool, splitRows } from '../math/pooling.ts';
 import { l2NormalizeInPlace } from '../math/vector.ts';
-import { batchLimitsFor } from './run-batches.ts';
+import { batchLimitsFor } from './batching/run.ts';
 import { openTextModel } from './text-model.ts';
 import type { EngineParts, TextEngine, TextOptions } from './types.ts';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { InputTooLongError } from '../errors.ts';
-import { type InputTensor, int64Tensor } from './session.ts';
+import type { InputTensor } from './session/types.ts';
 
 /** One tokenised input (a text, or a query/document pair), without padding. */
 export interface Encoding {
@@ -182,4 +182,9 @@ export function feedsFor(tensors: BatchTensors, inputNames: readonly string[]): 
     if (name === 'input_ids' || name === 'attention_mask' || name === 'token_type_ids') feeds[name] = tensors[name];
   }
   return feeds;
+}
+
+/** An int64 `[rows, cols]` tensor from a filled BigInt64Array. */
+export function int64Tensor(data: BigInt64Array, rows: number, cols: number): InputTensor {
+  return { type: 'int64', data, dims: [rows, cols] };
 }

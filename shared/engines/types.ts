@@ -1,7 +1,7 @@
 import type { Limits } from '../config.ts';
 import type { SparseVector } from '../math/sparse.ts';
 import type { ModelSpec } from '../models/resolve.ts';
-import type { Session, SessionOptions } from './session.ts';
+import type { Session, SessionOptions } from './session/types.ts';
 
 export type InputType = 'query' | 'passage';
 

@@ -1,4 +1,4 @@
-import { coalesce } from '../engines/coalescer.ts';
+import { coalesce } from '../engines/batching/coalesce.ts';
 import type { Engine, TokenCounter } from '../engines/types.ts';
 import type { SparseVector } from '../math/sparse.ts';
 import { toNumberArray } from '../math/vector.ts';

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createSession, int64Tensor, type Session } from '../../shared/engines/session.ts';
+import { createSession } from '../../shared/engines/session/open.ts';
+import type { Session } from '../../shared/engines/session/types.ts';
+import { int64Tensor } from '../../shared/engines/tokenizer.ts';
 import { tinyModel } from '../helpers/tiny.ts';
 
 /** One tiny text batch: ids [rows, seq] with a full attention mask. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { planBatches } from '../../shared/engines/batching.ts';
+import { planBatches } from '../../shared/engines/batching/plan.ts';
 import { longestFirstLengths } from '../../shared/engines/tokenizer.ts';
 import { parsePreprocessorConfig, preprocessImage } from '../../shared/math/image-preprocess.ts';
 import { clsPool, meanPool, splitRows } from '../../shared/math/pooling.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../shared/config.ts';
-import { resolveSessionOptions } from '../../shared/engines/session.ts';
+import { resolveSessionOptions } from '../../shared/engines/session/sizing.ts';
 import {
   type ConfigurationError,
   InternalError,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchLimitsFor, runInBatches, spreadOver } from '../../shared/engines/run-batches.ts';
+import { batchLimitsFor, runInBatches, spreadOver } from '../../shared/engines/batching/run.ts';
 
 const limits = { maxTokens: 4, maxItems: 4 };
 

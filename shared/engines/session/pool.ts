@@ -1,5 +1,5 @@
-import type { Session, SessionOptions } from './session.ts';
-import { openThreadedSession } from './threaded-session.ts';
+import { openThreadedSession } from './on-thread.ts';
+import type { Session, SessionOptions } from './types.ts';
 
 /**
  * Several sessions of one model, each on its own thread, behind the Session interface: each run

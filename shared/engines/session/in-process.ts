@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
-import { modelFileToLoad } from './optimized-model.js';
-import type { InputTensor, OutputTensor, Session, SessionOptions } from './session.ts';
-import { ortSessionOptions } from './session-options.ts';
+import { modelFileToLoad } from './model-file.js';
+import { ortSessionOptions } from './ort-options.ts';
+import type { InputTensor, OutputTensor, Session, SessionOptions } from './types.ts';
 
 /** A session on this thread (ORT_SESSION_THREAD=false): each run blocks the event loop while it lasts. */
 export async function openOrtSession(modelPath: string, settings: Pick<SessionOptions, 'intraOpThreads' | 'spinning'>): Promise<Session> {

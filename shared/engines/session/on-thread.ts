@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
-import { DependencyError } from '../errors.ts';
-import type { InputTensor, OutputTensor, Session, SessionOptions } from './session.ts';
-import { ortSessionOptions } from './session-options.ts';
+import { DependencyError } from '../../errors.ts';
+import { ortSessionOptions } from './ort-options.ts';
+import type { InputTensor, OutputTensor, Session, SessionOptions } from './types.ts';
 
-const THREAD_URL = new URL('./session-thread.js', import.meta.url);
+const THREAD_URL = new URL('./thread-entry.js', import.meta.url);
 
 interface SerializedError {
   readonly name: string;

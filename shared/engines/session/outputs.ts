@@ -1,5 +1,5 @@
-import { ConfigurationError } from '../errors.ts';
-import type { Session } from './session.ts';
+import { ConfigurationError } from '../../errors.ts';
+import type { Session } from './types.ts';
 
 /** Checks once, at start, that the session has the output the spec names; lists what it has if not. */
 export function requireOutput(session: Session, outputName: string, modelPath: string): string {

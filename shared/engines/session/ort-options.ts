@@ -1,5 +1,5 @@
 import type { InferenceSession } from 'onnxruntime-node';
-import type { SessionOptions } from './session.ts';
+import type { SessionOptions } from './types.ts';
 
 /**
  * ONNX Runtime's session options (measurements: BENCHMARKS.md, "Session settings"):

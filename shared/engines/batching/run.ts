@@ -1,6 +1,6 @@
-import type { Limits } from '../config.ts';
-import type { ModelType } from '../models/types.ts';
-import { type BatchLimits, planBatches } from './batching.ts';
+import type { Limits } from '../../config.ts';
+import type { ModelType } from '../../models/types.ts';
+import { type BatchLimits, planBatches } from './plan.ts';
 
 /** Rows per model run: past this, larger batches no longer run faster, they only hold more memory. */
 export const MAX_ROWS_PER_RUN = 256;

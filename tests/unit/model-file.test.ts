@@ -3,7 +3,7 @@ import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { modelFileToLoad, optimizedModelPath } from '../../shared/engines/optimized-model.js';
+import { modelFileToLoad, optimizedModelPath } from '../../shared/engines/session/model-file.js';
 
 describe('optimised model graph', () => {
   let dir: string;

@@ -1,7 +1,7 @@
 import { rename, rm } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
-import { externalDataOf, optimizedModelPath } from './optimized-model.js';
-import { ortSessionOptions } from './session-options.ts';
+import { externalDataOf, optimizedModelPath } from './model-file.js';
+import { ortSessionOptions } from './ort-options.ts';
 
 export type OptimizeOutcome = { readonly saved: string } | { readonly skipped: string };
 

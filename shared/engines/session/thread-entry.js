@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import { parentPort, workerData } from 'node:worker_threads';
-import { modelFileToLoad } from './optimized-model.js';
+import { modelFileToLoad } from './model-file.js';
 
 // onnxruntime-node is CommonJS: require() loads it in about half the time of import(), which
 // would go through the ES module loader's CommonJS translation (cold start).
