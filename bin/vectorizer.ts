@@ -4,6 +4,10 @@
  * tooling, which lives outside the deployable: `start` (local/) and `bench` (bench/), loaded on use.
  */
 import { type Command, PRODUCT_COMMANDS, runCli } from '../shared/cli/index.ts';
+import { sendLogsToStderr } from '../shared/log-destination.ts';
+
+// stdout is a command's result alone (`vectorizer invoke ... | jq`); logs go to stderr.
+sendLogsToStderr();
 
 const DEVELOPMENT_COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   start: {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { CliIo } from '../shared/cli/io.ts';
 import { parseOptions } from '../shared/cli/options.ts';
 import { progressLine } from '../shared/cli/progress.ts';
-import { toVectorizerError } from '../shared/errors.ts';
+import { describeFailure } from '../shared/errors.ts';
 import type { DownloadProgress } from '../shared/models/download.ts';
 import { loadResources } from './resources.ts';
 import { startLocalStack } from './stack.ts';
@@ -69,10 +69,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
     io.stdout.write('Stopped.\n');
     return 0;
   } catch (error) {
-    const failure = toVectorizerError(error);
-    io.stderr.write(
-      `vectorizer start: ${failure.code === 'INTERNAL_ERROR' ? String((failure.cause as Error)?.message ?? failure.message) : failure.message}\n`,
-    );
+    io.stderr.write(`vectorizer start: ${describeFailure(error)}\n`);
     return 1;
   }
 }

@@ -115,3 +115,19 @@ export function toErrorBody(error: VectorizerError): ErrorBody {
     },
   };
 }
+
+/**
+ * The whole story of a failure for a person reading a terminal or a log: the message and every
+ * cause under it, including the 5xx details toErrorBody hides from callers.
+ * @example describeFailure(new InternalError(undefined, { cause: new Error('boom') })) // 'Internal error; ... <- boom'
+ */
+export function describeFailure(error: unknown): string {
+  const parts: string[] = [];
+  for (let current: unknown = error; current !== undefined && parts.length < 8; current = (current as { cause?: unknown }).cause) {
+    const message = current instanceof Error ? current.message : String(current);
+    // A wrapper that already quotes its cause's message says it once.
+    if (!parts.some((part) => part.includes(message))) parts.push(message);
+    if (!(current instanceof Error)) break;
+  }
+  return parts.join(' <- ');
+}

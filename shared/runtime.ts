@@ -7,6 +7,7 @@ import { createEngine } from './engines/index.ts';
 import { externalDataOf } from './engines/session/model-file.js';
 import { resolveSessionOptions } from './engines/session/sizing.ts';
 import type { Engine } from './engines/types.ts';
+import { ConfigurationError, VectorizerError } from './errors.ts';
 import type { DownloadProgress } from './models/download.ts';
 import { type ModelSpec, resolveModel } from './models/resolve.ts';
 import type { HandlerContext } from './request/handle.ts';
@@ -40,7 +41,14 @@ export async function createRuntime(
   // Nothing heavy is imported before this: the session thread should start as early as possible.
   const spec = await resolveModel(config.model, { onProgress: options.onProgress });
   const session = resolveSessionOptions(config.runtime, modelBytes(join(spec.dir, spec.file)), availableParallelism());
-  const engine = await createEngine({ spec, limits: config.limits, session });
+  const engine = await createEngine({ spec, limits: config.limits, session }).catch((cause: unknown) => {
+    // ONNX Runtime's own message (a missing external-data file, a corrupt graph) is the useful part.
+    if (cause instanceof VectorizerError) throw cause;
+    throw new ConfigurationError(
+      `The ${spec.type} model ${spec.id} could not be loaded from ${join(spec.dir, spec.file)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  });
   const s3 = options.s3 ?? lazyS3Client(config.s3);
   // Imported here, not above: Powertools loads while the model's session opens on its thread.
   const { logger } = await import('./logger.ts');

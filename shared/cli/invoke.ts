@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { InvalidRequestError, toErrorBody, toVectorizerError } from '../errors.ts';
+import { describeFailure, InvalidRequestError, toErrorBody, toVectorizerError } from '../errors.ts';
 import { type CliIo, readAll } from './io.ts';
 import { parseOptions } from './options.ts';
 
@@ -50,6 +50,8 @@ export async function runInvoke(args: string[], io: CliIo): Promise<number> {
     const status = (result as { statusCode?: unknown }).statusCode;
     return typeof status === 'number' && status >= 400 ? 1 : 0;
   } catch (error) {
+    // The body is the result (stdout); what went wrong, causes included, is for the person (stderr).
+    io.stderr.write(`vectorizer invoke: ${describeFailure(error)}\n`);
     io.stdout.write(`${JSON.stringify(toErrorBody(toVectorizerError(error)))}\n`);
     return 1;
   }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { type Env, loadConfig } from '../config.ts';
 import { optimizedGraphOf, saveOptimizedModel } from '../engines/session/optimize-graph.ts';
-import { toErrorBody, toVectorizerError } from '../errors.ts';
+import { describeFailure, toErrorBody, toVectorizerError } from '../errors.ts';
 import { resolveModel } from '../models/resolve.ts';
 import type { ModelType } from '../models/types.ts';
 import { type EmbeddingResponse, handleEmbeddingRequest } from '../request/handle.ts';
@@ -101,7 +101,7 @@ export async function runWarmup(_args: string[], io: CliIo): Promise<number> {
     io.stdout.write(`${JSON.stringify(await warmupModel(io.env))}\n`);
     return 0;
   } catch (error) {
-    io.stderr.write(`${JSON.stringify(toErrorBody(toVectorizerError(error)))}\n`);
+    io.stderr.write(`vectorizer warmup: ${describeFailure(error)}\n${JSON.stringify(toErrorBody(toVectorizerError(error)))}\n`);
     return 1;
   }
 }

@@ -27,10 +27,12 @@ function httpEvent(body: string, options: { base64?: boolean; method?: string } 
   };
 }
 
+/** The CLI as a user runs it: logging at its default level (INFO), stdout and stderr apart. */
 function runCli(args: string[], env: Record<string, string>, input?: string) {
+  const { POWERTOOLS_LOG_LEVEL: _level, ...inherited } = process.env;
   return spawnSync(process.execPath, [join(REPO_DIR, 'bin', 'vectorizer.ts'), ...args], {
     input,
-    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
+    env: { ...inherited, ...env },
     encoding: 'utf8',
   });
 }
@@ -95,8 +97,10 @@ describe('HTTP events and the CLI', () => {
     await writeFile(payload, JSON.stringify({ messages: ['a cat', 'the fox'] }));
     const fromFile = runCli(['invoke', '--payload', payload], env);
     assert.equal(fromFile.status, 0, fromFile.stderr);
+    // stdout is the response alone (`| jq` works); the log lines went to stderr.
     const response = JSON.parse(fromFile.stdout);
     assert.equal(response.count, 2);
+    assert.match(fromFile.stderr, /"message":"model loaded"/);
     const direct = await invoke<{ embeddings: number[][] }>(runtime, { messages: ['a cat', 'the fox'] });
     assert.deepEqual(response.embeddings, direct.embeddings);
     const fromStdin = runCli(['invoke', '--payload', '-'], env, '{"messages": ["a"]}');
@@ -115,6 +119,7 @@ describe('HTTP events and the CLI', () => {
     const body = JSON.parse(misconfigured.stdout);
     assert.equal(body.error.code, 'CONFIGURATION_ERROR');
     assert.match(body.error.message, /MODEL_DIR=.*missing.* does not exist/);
+    assert.match(misconfigured.stderr, /vectorizer invoke: MODEL_DIR=.*missing.* does not exist/);
     const usage = runCli(['invoke'], env);
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /--payload FILE/);
@@ -136,5 +141,18 @@ describe('HTTP events and the CLI', () => {
     const bad = runCli(['list-models', '--format', 'yaml'], {});
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /table, markdown, json/);
+  });
+
+  test('a model folder that cannot load: the CLI says on stderr which model and file failed, and why', async () => {
+    const broken = await tinyModel('text');
+    try {
+      await writeFile(join(broken.dir, 'onnx', 'model.onnx'), 'not an ONNX graph');
+      const result = runCli(['invoke', '--payload', '-'], { MODEL_ID: 'tiny/broken', MODEL_DIR: broken.dir }, '{"messages": ["a"]}');
+      assert.equal(result.status, 1);
+      assert.equal(JSON.parse(result.stdout).error.code, 'CONFIGURATION_ERROR');
+      assert.match(result.stderr, /The text model tiny\/broken could not be loaded from .*onnx\/model\.onnx: .*Protobuf parsing failed/);
+    } finally {
+      await broken.cleanup();
+    }
   });
 });
