@@ -73,8 +73,8 @@ const oneSessionEnv = (spec: Pick<BenchSpec, 'threads'>) => ({ ORT_SESSIONS: '1'
 async function vectorizer(spec: BenchSpec, sessionThread = true, env: Record<string, string> = {}): Promise<Contender> {
   // In the order of functions/invoke.ts: the model starts loading, then the request path is imported.
   const { loadConfig } = await import('../shared/config.ts');
-  const { createRuntime } = await import('../shared/runtime.ts');
-  const creating = createRuntime(
+  const { createServices } = await import('../shared/services.ts');
+  const creating = createServices(
     loadConfig({ ...vectorizerEnv(spec), ...(sessionThread ? {} : { ...oneSessionEnv(spec), ORT_SESSION_THREAD: 'false' }), ...env }),
   );
   const { handleInvokeEvent } = await import('../shared/request/invoke-event.ts');
@@ -87,7 +87,7 @@ async function vectorizer(spec: BenchSpec, sessionThread = true, env: Record<str
         : { messages: texts(items) };
   return {
     async run(items) {
-      await handleInvokeEvent(payload(items), runtime.context);
+      await handleInvokeEvent(payload(items), runtime);
     },
   };
 }
@@ -108,7 +108,7 @@ async function floor(spec: BenchSpec): Promise<Contender> {
   const { TextTokenizer, toBatchTensors } =
     spec.type === 'image' ? ({} as typeof import('../shared/engines/tokenizer.ts')) : await import('../shared/engines/tokenizer.ts');
   const { decodeImage } =
-    spec.type === 'image' ? await import('../shared/engines/image.ts') : ({} as typeof import('../shared/engines/image.ts'));
+    spec.type === 'image' ? await import('../shared/kinds/image.ts') : ({} as typeof import('../shared/kinds/image.ts'));
   const { parsePreprocessorConfig, preprocessImage } = await import('../shared/math/image-preprocess.ts');
   const session = await ort.InferenceSession.create(join(spec.modelDir, spec.modelFile), {
     graphOptimizationLevel: 'all',

@@ -6,7 +6,7 @@
 import { fork } from 'node:child_process';
 import type { Resources } from '../local/resources.ts';
 import { startLocalStack } from '../local/stack.ts';
-import type { TextEngine } from '../shared/engines/types.ts';
+import type { TextEngine } from '../shared/kinds/text.ts';
 import { chunkText } from '../shared/pipeline/chunking.ts';
 import type { AwsReply, AwsRequest } from './aws-process.ts';
 import { benchEntry } from './build.ts';
@@ -87,7 +87,7 @@ export async function runPipelineBench(options: {
     awsProcess.kill();
     throw error;
   });
-  const engine = stack.runtime.engine as TextEngine;
+  const engine = stack.services.engine as TextEngine;
   // About two texts in three of the corpus are short (queries, sentences); one in ten is a document.
   const corpus = builtInCorpus(Math.ceil(options.smallFiles * 1.6) + options.longFiles * 40, 7);
   const scenarios = [
@@ -109,7 +109,7 @@ export async function runPipelineBench(options: {
       const chunks = texts.flatMap((text) =>
         chunkText(text, (piece) => engine.tokens.countContentTokens(piece), {
           maxTokens: engine.tokens.maxContentTokens,
-          overlapTokens: stack.runtime.config.pipeline.chunkOverlapTokens,
+          overlapTokens: stack.services.config.pipeline.chunkOverlapTokens,
         }).map((chunk) => text.slice(chunk.start, chunk.end)),
       );
       await engine.embed(chunks, { truncate: true, inputType: 'passage' }); // warm-up

@@ -5,8 +5,8 @@
  * thread) before the handler's modules are imported, so the two overlap.
  */
 import { loadConfig } from '../shared/config.ts';
-import { createRuntime } from '../shared/runtime.ts';
+import { createServices } from '../shared/services.ts';
 
-const runtime = createRuntime(loadConfig(process.env));
+const services = createServices(loadConfig(process.env));
 const { createInvokeHandler } = await import('../shared/handlers.ts');
-export const handler = createInvokeHandler(await runtime);
+export const handler = createInvokeHandler(await services);

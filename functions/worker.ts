@@ -5,8 +5,8 @@
  * handler's modules are imported.
  */
 import { loadConfig } from '../shared/config.ts';
-import { createRuntime } from '../shared/runtime.ts';
+import { createServices } from '../shared/services.ts';
 
-const runtime = createRuntime(loadConfig(process.env));
+const services = createServices(loadConfig(process.env));
 const { createWorkerHandler } = await import('../shared/handlers.ts');
-export const handler = createWorkerHandler(await runtime);
+export const handler = createWorkerHandler(await services);

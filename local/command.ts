@@ -47,7 +47,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
     io.stdout.write(
       [
         'Serverless Vectorizer local stack is up.',
-        `  model            ${stack.runtime.spec.id} (${stack.runtime.spec.type}) from ${stack.runtime.spec.dir}`,
+        `  model            ${stack.services.model.id} (${stack.services.model.type}) from ${stack.services.model.dir}`,
         `  S3 + SQS         ${stack.awsEndpoint}   (AWS_ENDPOINT_URL; any credentials)`,
         `  input bucket     ${resources.buckets.join(', ')}`,
         `  jobs queue       ${worker.queue} (batch ${worker.batchSize}, window ${worker.maximumBatchingWindowSeconds}s) -> DLQ ${resources.queues.find((q) => q.name === worker.queue)?.deadLetterQueue ?? 'none'}`,

@@ -7,7 +7,7 @@ import { ConfigurationError } from '../shared/errors.ts';
 import { createInvokeHandler, createWorkerHandler } from '../shared/handlers.ts';
 import { logger } from '../shared/logger.ts';
 import type { DownloadProgress } from '../shared/models/download.ts';
-import { createRuntime, type Runtime } from '../shared/runtime.ts';
+import { createServices, type Services } from '../shared/services.ts';
 import { createS3Client } from '../shared/storage/client.ts';
 import { startEventSourceMapping } from './event-source.ts';
 import { startInvokeServer } from './invoke-server.ts';
@@ -36,7 +36,7 @@ export interface LocalStackOptions {
 export interface LocalStack {
   readonly awsEndpoint: string;
   readonly invokeUrl: string;
-  readonly runtime: Runtime;
+  readonly services: Services;
   readonly queueUrls: Readonly<Record<string, string>>;
   /** Every object put into the embedded emulator (absent with an external S3). */
   readonly uploads?: UploadSource;
@@ -73,14 +73,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: config.s3.region ?? REGION,
       ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}),
     });
-    const runtime = await createRuntime(config, { s3, onProgress: options.onProgress });
-    stops.unshift(() => runtime.dispose());
+    const services = await createServices(config, { s3, onProgress: options.onProgress });
+    stops.unshift(() => services.dispose());
 
     // LocalStack sends real notifications; fauxqs has none, so the bridge stands in for them.
     if (aws.uploads)
       startNotificationBridge({ uploads: aws.uploads, rules: options.resources.notifications, queueUrls, s3, sqs, region: REGION, logger });
 
-    const workerHandler = createWorkerHandler(runtime);
+    const workerHandler = createWorkerHandler(services);
     const invokeWorker = (event: SQSEvent) => workerHandler(event, {} as never);
     const worker = options.wrapWorker ? options.wrapWorker(invokeWorker) : invokeWorker;
     const mapping = startEventSourceMapping({
@@ -97,7 +97,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.unshift(() => mapping.stop());
 
-    const invoke = createInvokeHandler(runtime);
+    const invoke = createInvokeHandler(services);
     const invokeServer = await startInvokeServer({
       port: options.invokePort,
       functions: {
@@ -111,7 +111,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return {
       awsEndpoint,
       invokeUrl: `${invokeServer.url}/2015-03-31/functions/function/invocations`,
-      runtime,
+      services,
       queueUrls,
       ...(aws.uploads ? { uploads: aws.uploads } : {}),
       async stop() {

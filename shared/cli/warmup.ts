@@ -1,32 +1,15 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import sharp from 'sharp';
 import { type Env, loadConfig } from '../config.ts';
 import { optimizedGraphOf, saveOptimizedModel } from '../engines/session/optimize-graph.ts';
 import { describeFailure, toErrorBody, toVectorizerError } from '../errors.ts';
+import { KINDS } from '../kinds/index.ts';
 import { resolveModel } from '../models/resolve.ts';
 import type { ModelType } from '../models/types.ts';
-import { type EmbeddingResponse, handleEmbeddingRequest } from '../request/handle.ts';
-import type { EmbeddingRequest } from '../request/schema.ts';
-import { createRuntime } from '../runtime.ts';
+import { handleEmbeddingRequest } from '../request/handle.ts';
+import type { EmbeddingResponse } from '../request/schema.ts';
+import { createServices } from '../services.ts';
 import type { CliIo } from './io.ts';
-
-/** One small request per model type, enough to run every part of the engine once. */
-async function sampleRequest(type: ModelType): Promise<EmbeddingRequest> {
-  switch (type) {
-    case 'text':
-    case 'sparse':
-      return { messages: ['Serverless Vectorizer warm-up.', 'A second, slightly longer sentence to batch with the first.'] };
-    case 'rerank':
-      return { query: 'What is warm-up?', documents: ['Warm-up runs the model once.', 'Bananas are yellow.'] };
-    case 'image': {
-      const png = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 80, b: 30 } } })
-        .png()
-        .toBuffer();
-      return { images: [{ base64: png.toString('base64') }] };
-    }
-  }
-}
 
 /** Every number of a response (vectors, sparse values, scores), in order. */
 function numbersOf(value: unknown, out: number[] = []): number[] {
@@ -66,24 +49,24 @@ export async function warmupModel(env: Env): Promise<WarmupSummary> {
   // A graph left by an earlier warm-up would be loaded instead of the model: start from the model.
   await rm(graph, { force: true });
   const started = performance.now();
-  const runtime = await createRuntime(config);
+  const services = await createServices(config);
   const loaded = performance.now();
-  const request = await sampleRequest(runtime.spec.type);
-  const response = await handleEmbeddingRequest(request, runtime.context).finally(() => runtime.dispose());
+  const request = await KINDS[services.model.type].sampleRequest();
+  const response = await handleEmbeddingRequest(request, services).finally(() => services.dispose());
   const firstRequestMs = performance.now() - loaded;
   const outcome = await saveOptimizedModel(modelPath);
   let optimized: string;
   if ('saved' in outcome) {
-    const check = await createRuntime(config);
-    const difference = largestDifference(response, await handleEmbeddingRequest(request, check.context).finally(() => check.dispose()));
+    const check = await createServices(config);
+    const difference = largestDifference(response, await handleEmbeddingRequest(request, check).finally(() => check.dispose()));
     if (difference > 1e-5) {
       await rm(graph, { force: true });
       optimized = `not kept: its response differs from the model's by ${difference}`;
     } else optimized = outcome.saved;
   } else optimized = `not saved: ${outcome.skipped}`;
   return {
-    model_id: runtime.spec.id,
-    model_type: runtime.spec.type,
+    model_id: services.model.id,
+    model_type: services.model.type,
     count: response.count,
     load_ms: Math.round(loaded - started),
     first_request_ms: Math.round(firstRequestMs),

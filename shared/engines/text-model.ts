@@ -1,10 +1,10 @@
 import { join } from 'node:path';
+import type { EngineParts, TextOptions, TextUsage, TokenCounter } from '../kinds/types.ts';
 import type { BatchLimits } from './batching/plan.ts';
 import { runInBatches } from './batching/run.ts';
-import { requireOutput } from './session/outputs.ts';
+import { checkInputs, type ModelLabel, selectOutput } from './session/contract.ts';
 import type { OutputTensor, Session } from './session/types.ts';
 import { type BatchTensors, type Encoding, feedsFor, TextTokenizer, toBatchTensors } from './tokenizer.ts';
-import type { EngineParts, TextOptions, TextUsage, TokenCounter } from './types.ts';
 
 /** The prefix a model wants for this kind of input (e5 `query: `, nomic `search_document: `). */
 export function applyPrefix(texts: readonly string[], prefix: string | undefined): readonly string[] {
@@ -26,6 +26,10 @@ export function usageOf(encodings: Encoding[]): { encodings: Encoding[] } & Text
 export interface TextModel {
   readonly tokenizer: TextTokenizer;
   readonly session: Session;
+  /** The output the engine reads (the contract's rule applied to the model's outputs). */
+  readonly outputName: string;
+  /** How the model is named in errors. */
+  readonly label: ModelLabel;
   readonly tokens: TokenCounter;
   /** Encodes texts with the model's prefix for `inputType`, truncating or rejecting per options. */
   encodeTexts(texts: readonly string[], options: TextOptions): { encodings: Encoding[] } & TextUsage;
@@ -40,15 +44,21 @@ export interface TextModel {
   ): Promise<Result[]>;
 }
 
-/** Opens the tokenizer and the ONNX session of a text-input model (text, sparse, rerank). */
+/**
+ * Opens the tokenizer and the ONNX session of a text-input model (text, sparse, rerank) and checks
+ * the model's inputs and output against its contract (spec.inputs, spec.output).
+ */
 export async function openTextModel(options: EngineParts): Promise<TextModel> {
   const { spec } = options;
-  const modelPath = join(spec.dir, spec.file);
+  const label = { id: spec.id, path: join(spec.dir, spec.file) };
   const [tokenizer, session] = await Promise.all([TextTokenizer.load(spec.dir, spec.maxTokens), options.opening]);
-  const outputName = requireOutput(session, spec.outputName, modelPath);
+  const inputNames = checkInputs(session, spec.inputs, label);
+  const outputName = selectOutput(session, spec.output, label);
   return {
     tokenizer,
     session,
+    outputName,
+    label,
     tokens: { countContentTokens: (text: string) => tokenizer.tokenize(text).length, maxContentTokens: tokenizer.maxContentTokens },
     encodeTexts(texts, textOptions) {
       const prefixed = applyPrefix(texts, textOptions.inputType ? spec.prefixes[textOptions.inputType] : undefined);
@@ -62,7 +72,7 @@ export async function openTextModel(options: EngineParts): Promise<TextModel> {
         {
           prepare: (batch) => toBatchTensors(batch, tokenizer.padId),
           async run(tensors) {
-            const outputs = await session.run(feedsFor(tensors, session.inputNames), [outputName]);
+            const outputs = await session.run(feedsFor(tensors, inputNames), [outputName]);
             const output = outputs[outputName];
             try {
               return read(output, tensors);

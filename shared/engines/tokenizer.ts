@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import { InputTooLongError } from '../errors.ts';
 import type { InputTensor } from './session/types.ts';
 
@@ -27,8 +27,11 @@ export class TextTokenizer {
   readonly singleSpecials: number;
   private readonly pairSpecials: number;
 
+  private readonly config: Record<string, unknown>;
+
   constructor(inner: Tokenizer, config: Record<string, unknown>, maxTokens: number) {
     this.inner = inner;
+    this.config = config;
     this.maxTokens = maxTokens;
     this.padId = inner.token_to_id(specialToken(config.pad_token) ?? '[PAD]') ?? 0;
     this.unkId = inner.token_to_id(specialToken(config.unk_token) ?? '[UNK]') ?? 0;
@@ -50,6 +53,8 @@ export class TextTokenizer {
     );
     const modelLimit = Number(config.model_max_length);
     const limit = Number.isFinite(modelLimit) && modelLimit > 0 ? Math.min(maxTokens, modelLimit) : maxTokens;
+    // Loaded here, not at the top: the kinds registry imports this module in image models' processes too.
+    const { Tokenizer } = await import('@huggingface/tokenizers');
     return new TextTokenizer(new Tokenizer(json, config), config, limit);
   }
 
@@ -102,6 +107,20 @@ export class TextTokenizer {
     return { ids, typeIds: processed.token_type_ids ?? zeros(ids.length) };
   }
 
+  /**
+   * Ids of the special tokens tokenizer_config.json names (`cls_token`, `eos_token`, ...) that the
+   * vocabulary has; what BGE-M3's sparse head skips (`<s>`, `</s>`, `<pad>`, `<unk>` for XLM-R).
+   */
+  specialIds(names: readonly string[]): Set<number> {
+    const ids = new Set<number>();
+    for (const name of names) {
+      const token = specialToken(this.config[name]);
+      const id = token === undefined ? undefined : this.inner.token_to_id(token);
+      if (id !== undefined && id !== null) ids.add(id);
+    }
+    return ids;
+  }
+
   private tooLong(index: number, length: number): InputTooLongError {
     return new InputTooLongError(
       `Input ${index} has ${length} tokens; this model accepts at most ${this.maxTokens}. ` +
@@ -148,6 +167,8 @@ export interface BatchTensors {
   readonly token_type_ids: InputTensor;
   /** Unpadded length of each row. */
   readonly lengths: number[];
+  /** Each row's token ids (the tensors' buffers move to the session thread on run; these stay). */
+  readonly tokenIds: readonly (readonly number[])[];
   readonly seq: number;
 }
 
@@ -171,6 +192,7 @@ export function toBatchTensors(encodings: readonly Encoding[], padId: number): B
     attention_mask: int64Tensor(mask, rows, seq),
     token_type_ids: int64Tensor(types, rows, seq),
     lengths: encodings.map((encoding) => encoding.ids.length),
+    tokenIds: encodings.map((encoding) => encoding.ids),
     seq,
   };
 }

@@ -31,10 +31,42 @@ function cropOf(value: unknown, fallback: number): { height: number; width: numb
   return { height: Number(size.height ?? fallback), width: Number(size.width ?? fallback) };
 }
 
-/** Reads a preprocessor_config.json object, with the Hugging Face defaults for missing keys. */
+/** True for ConvNeXt-style processors (ResNet exports use them): `crop_pct` decides resize and crop. */
+function isConvNext(json: Json): boolean {
+  return /ConvNext/i.test(String(json.image_processor_type ?? json.feature_extractor_type ?? ''));
+}
+
+/**
+ * ConvNextImageProcessor's resize and crop, as transformers does it: below 384 pixels the shortest
+ * edge is resized to `size / crop_pct` (aspect kept), then the centre `size` x `size` is cropped;
+ * from 384 up the image is resized to `size` x `size`.
+ */
+function convNextGeometry(json: Json, size: { shortestEdge: number } | { height: number; width: number }) {
+  const edge = 'shortestEdge' in size ? size.shortestEdge : size.height;
+  const cropPct = typeof json.crop_pct === 'number' ? json.crop_pct : 224 / 256;
+  if (edge >= 384) return { size: { height: edge, width: edge }, doCenterCrop: false, cropSize: { height: edge, width: edge } };
+  return { size: { shortestEdge: Math.trunc(edge / cropPct) }, doCenterCrop: true, cropSize: { height: edge, width: edge } };
+}
+
+/**
+ * The pixel size every preprocessed image has, or undefined when it follows each image's aspect
+ * ratio (a shortest-edge resize without a crop).
+ */
+export function preprocessedSize(config: ImagePreprocessor): { height: number; width: number } | undefined {
+  if (config.doCenterCrop) return config.cropSize;
+  if (!config.doResize) return undefined;
+  return 'shortestEdge' in config.size ? undefined : config.size;
+}
+
+/**
+ * Reads a preprocessor_config.json object (CLIP, ViT, BiT or ConvNeXt processors), with the Hugging
+ * Face defaults for missing keys.
+ */
 export function parsePreprocessorConfig(json: Json): ImagePreprocessor {
-  const size = sizeOf(json.size, 224);
-  const side = 'shortestEdge' in size ? size.shortestEdge : size.height;
+  const declared = sizeOf(json.size, 224);
+  const convNext = isConvNext(json) ? convNextGeometry(json, declared) : undefined;
+  const size = convNext?.size ?? declared;
+  const side = 'shortestEdge' in declared ? declared.shortestEdge : declared.height;
   const triple = (value: unknown, fallback: [number, number, number]): [number, number, number] =>
     Array.isArray(value) && value.length === 3
       ? (value.map(Number) as [number, number, number])
@@ -44,14 +76,16 @@ export function parsePreprocessorConfig(json: Json): ImagePreprocessor {
   return {
     doResize: json.do_resize !== false,
     size,
-    resample: typeof json.resample === 'number' ? json.resample : 3,
-    doCenterCrop: json.do_center_crop === true,
-    cropSize: cropOf(json.crop_size, side),
+    // transformers' defaults: bicubic for CLIP-style processors, bilinear for ConvNeXt.
+    resample: typeof json.resample === 'number' ? json.resample : convNext ? 2 : 3,
+    doCenterCrop: convNext?.doCenterCrop ?? json.do_center_crop === true,
+    cropSize: convNext?.cropSize ?? cropOf(json.crop_size, side),
     doRescale: json.do_rescale !== false,
     rescaleFactor: typeof json.rescale_factor === 'number' ? json.rescale_factor : 1 / 255,
     doNormalize: json.do_normalize !== false,
-    mean: triple(json.image_mean, [0.5, 0.5, 0.5]),
-    std: triple(json.image_std, [0.5, 0.5, 0.5]),
+    // transformers' defaults: ImageNet statistics for ConvNeXt, 0.5 for ViT-style processors.
+    mean: triple(json.image_mean, convNext ? [0.485, 0.456, 0.406] : [0.5, 0.5, 0.5]),
+    std: triple(json.image_std, convNext ? [0.229, 0.224, 0.225] : [0.5, 0.5, 0.5]),
   };
 }
 

@@ -41,3 +41,41 @@ export function spladeRow(
   }
   return { indices, values };
 }
+
+/** BGE-M3's `sparse_linear` head: one weight per hidden unit and a bias (a torch Linear(hidden, 1)). */
+export interface SparseLinearHead {
+  readonly weight: Float32Array;
+  readonly bias: number;
+}
+
+/**
+ * BGE-M3 sparse weights of one row of token hidden states `[batch, seq, hidden]`: for each real
+ * token that is not a special token, weight = ReLU(h·w + b); a token id keeps the largest weight
+ * over its positions; zero weights are dropped. As FlagEmbedding's BGEM3 sparse output and
+ * fastembed-rs's `post_process_bgem3` compute it (no normalisation).
+ *
+ * @param ids the row's unpadded token ids; `skip` the special ids (CLS, EOS, PAD, UNK).
+ * @example sparseLinearRow(Float32Array.from([1, 0, 2, 0]), 2, 0, [5, 7], { weight: Float32Array.from([1, 0]), bias: 0 }, new Set()) // { indices: [5, 7], values: [1, 2] }
+ */
+export function sparseLinearRow(
+  hidden: Float32Array,
+  seq: number,
+  row: number,
+  ids: readonly number[],
+  head: SparseLinearHead,
+  skip: ReadonlySet<number>,
+): SparseVector {
+  const size = head.weight.length;
+  const best = new Map<number, number>();
+  const rowStart = row * seq * size;
+  for (let t = 0; t < ids.length; t++) {
+    const id = ids[t];
+    if (skip.has(id)) continue;
+    const offset = rowStart + t * size;
+    let sum = head.bias;
+    for (let h = 0; h < size; h++) sum += hidden[offset + h] * head.weight[h];
+    if (sum > (best.get(id) ?? 0)) best.set(id, sum);
+  }
+  const indices = [...best.keys()].sort((a, b) => a - b);
+  return { indices, values: indices.map((id) => best.get(id) as number) };
+}

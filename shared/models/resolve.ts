@@ -2,46 +2,13 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { ModelConfig } from '../config.ts';
 import { ConfigurationError } from '../errors.ts';
+import { KINDS } from '../kinds/index.ts';
 import { findCatalogEntry } from './catalog.ts';
 // The downloader (and the crypto and stream modules it loads) is imported only when a model is fetched.
 import type { DownloadManifest, DownloadProgress, DownloadRequest } from './download.ts';
-import type { CatalogEntry, ModelType, Pooling, Prefixes } from './types.ts';
+import type { CatalogEntry, ModelSpec, ModelType, Pooling } from './types.ts';
 
-/** Everything the engines need to serve one model, resolved once at start. */
-export interface ModelSpec {
-  readonly id: string;
-  readonly type: ModelType;
-  /** Absolute folder in the Hugging Face layout. */
-  readonly dir: string;
-  /** ONNX file relative to `dir`. */
-  readonly file: string;
-  readonly dimension: number | null;
-  readonly pooling: Pooling;
-  readonly normalize: boolean;
-  readonly maxTokens: number;
-  readonly prefixes: Prefixes;
-  readonly outputName: string;
-  /** True when the catalog described the model; false when config.json did. */
-  readonly fromCatalog: boolean;
-}
-
-const OUTPUT_BY_TYPE: Readonly<Record<ModelType, string>> = Object.freeze({
-  text: 'last_hidden_state',
-  sparse: 'logits',
-  rerank: 'logits',
-  image: 'image_embeds',
-});
-
-/** Files every model of a type needs beside its ONNX file. */
-export const REQUIRED_FILES: Readonly<Record<ModelType, readonly string[]>> = Object.freeze({
-  text: ['config.json', 'tokenizer.json', 'tokenizer_config.json'],
-  sparse: ['config.json', 'tokenizer.json', 'tokenizer_config.json'],
-  rerank: ['config.json', 'tokenizer.json', 'tokenizer_config.json'],
-  image: ['config.json', 'preprocessor_config.json'],
-});
-
-/** Optional files fetched when present (pooling settings, special tokens). */
-export const OPTIONAL_FILES: readonly string[] = ['special_tokens_map.json', '1_Pooling/config.json'];
+export type { ModelSpec } from './types.ts';
 
 /** Small JSON files, read synchronously: at cold start each async read would wait behind module loading. */
 async function readJson(path: string): Promise<Record<string, unknown> | undefined> {
@@ -94,7 +61,7 @@ export function cachedModelDir(cacheDir: string, id: string, revision: string): 
 }
 
 function modelFilesPresent(dir: string, entry: CatalogEntry): boolean {
-  return [...REQUIRED_FILES[entry.type], entry.file, ...entry.extraFiles].every((file) => existsSync(join(dir, file)));
+  return [...KINDS[entry.type].requiredFiles, entry.file, ...entry.extraFiles].every((file) => existsSync(join(dir, file)));
 }
 
 /**
@@ -133,11 +100,17 @@ export async function resolveModel(
         (available.length ? `set MODEL_FILE to one of ${available.join(', ')}.` : 'expected an ONNX file there (none found).'),
     );
   }
-  for (const required of REQUIRED_FILES[type]) {
+  const kind = KINDS[type];
+  const needed = [...kind.requiredFiles, ...(entry && entry.file === file ? entry.extraFiles : [])];
+  for (const required of needed) {
     if (required === 'config.json' && !entry) continue; // already handled above for unknown models
     if (!existsSync(join(dir, required))) {
       throw new ConfigurationError(
-        `MODEL_DIR=${JSON.stringify(dir)} has no ${required}: a ${type} model needs ${REQUIRED_FILES[type].join(', ')}.`,
+        `MODEL_DIR=${JSON.stringify(dir)} has no ${required}: ` +
+          (entry
+            ? `the ${type} model ${entry.id} (${file}) needs ${needed.join(', ')} beside its ONNX file.`
+            : `a ${type} model needs ${needed.join(', ')}.`),
+        { details: { model_id: config.id, missing: required, expected_files: needed } },
       );
     }
   }
@@ -166,7 +139,9 @@ export async function resolveModel(
     normalize: entry?.normalize ?? (type === 'text' || type === 'image'),
     maxTokens: Number.isFinite(maxTokens) ? maxTokens : 512,
     prefixes: Object.freeze({ ...(entry?.prefixes ?? {}) }),
-    outputName: entry?.outputName ?? OUTPUT_BY_TYPE[type],
+    inputs: entry?.inputs ?? kind.inputs,
+    output: entry?.output ?? kind.output,
+    sparseHead: type === 'sparse' ? (entry?.sparseHead ?? 'splade') : null,
     fromCatalog: Boolean(entry),
   });
 }
@@ -202,10 +177,11 @@ export async function downloadCatalogModel(
   options: Pick<DownloadRequest, 'hubUrl' | 'revision' | 'dir' | 'onProgress' | 'expectedSha256'>,
 ): Promise<DownloadManifest> {
   const { downloadModel } = await import('./download.ts');
+  const kind = KINDS[entry.type];
   return downloadModel({
     ...options,
     id: entry.id,
-    files: [...REQUIRED_FILES[entry.type], entry.file, ...entry.extraFiles],
-    optionalFiles: OPTIONAL_FILES,
+    files: [entry.file, ...entry.extraFiles, ...kind.requiredFiles],
+    optionalFiles: kind.optionalFiles,
   });
 }

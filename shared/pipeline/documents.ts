@@ -1,5 +1,4 @@
 import { InvalidInputDataError } from '../errors.ts';
-import type { ModelType } from '../models/types.ts';
 import { decodeUtf8 } from '../storage/s3.ts';
 import { EmptyDocumentError, UnsupportedFileTypeError } from './errors.ts';
 
@@ -13,21 +12,9 @@ export interface TextItem {
   readonly item?: number;
 }
 
-export type DocumentContent =
-  | { readonly kind: 'texts'; readonly items: TextItem[] }
-  | { readonly kind: 'image'; readonly bytes: Uint8Array };
-
 function extensionOf(key: string): string {
   const dot = key.lastIndexOf('.');
   return dot > key.lastIndexOf('/') ? key.slice(dot).toLowerCase() : '';
-}
-
-/** True when the worker would embed a key of this name with a model of this type. */
-export function isSupportedKey(key: string, modelType: ModelType): boolean {
-  const extension = extensionOf(key);
-  return modelType === 'image'
-    ? (IMAGE_EXTENSIONS as readonly string[]).includes(extension)
-    : (TEXT_EXTENSIONS as readonly string[]).includes(extension);
 }
 
 function itemText(value: unknown, where: string): string {
@@ -67,23 +54,29 @@ function jsonlItems(content: string, source: string): TextItem[] {
 }
 
 /**
- * Reads a file's content by its extension: `.txt`/`.md` are one text, `.json` an array of strings
- * (or objects with `text`), `.jsonl` one string or object per line; images stay bytes.
- * @param source the S3 URI, named in errors.
+ * An image file's bytes, when its extension is an image type.
+ * @param source the S3 URI and `model` the model's id, named in errors.
  */
-export function readDocument(key: string, bytes: Uint8Array, modelType: ModelType, source: string): DocumentContent {
+export function readImageDocument(key: string, bytes: Uint8Array, source: string, model: string): Uint8Array {
   const extension = extensionOf(key);
-  if (modelType === 'image') {
-    if (!(IMAGE_EXTENSIONS as readonly string[]).includes(extension)) {
-      throw new UnsupportedFileTypeError(
-        `${source}: ${extension || 'no extension'} is not an image type this image model embeds (${IMAGE_EXTENSIONS.join(', ')}).`,
-      );
-    }
-    return { kind: 'image', bytes };
+  if (!(IMAGE_EXTENSIONS as readonly string[]).includes(extension)) {
+    throw new UnsupportedFileTypeError(
+      `${source}: ${extension || 'no extension'} is not an image type the image model ${model} embeds (${IMAGE_EXTENSIONS.join(', ')}).`,
+    );
   }
+  return bytes;
+}
+
+/**
+ * A text file's texts, by its extension: `.txt`/`.md` are one text, `.json` an array of strings
+ * (or objects with `text`), `.jsonl` one string or object per line. Empty texts are left out.
+ * @param source the S3 URI and `model` the model's id, named in errors.
+ */
+export function readTextDocument(key: string, bytes: Uint8Array, source: string, model: string): TextItem[] {
+  const extension = extensionOf(key);
   if (!(TEXT_EXTENSIONS as readonly string[]).includes(extension)) {
     throw new UnsupportedFileTypeError(
-      `${source}: ${extension || 'no extension'} is not a type this ${modelType} model embeds (${TEXT_EXTENSIONS.join(', ')}).`,
+      `${source}: ${extension || 'no extension'} is not a type the model ${model} embeds (${TEXT_EXTENSIONS.join(', ')}).`,
     );
   }
   const content = decodeUtf8(bytes, source);
@@ -91,5 +84,5 @@ export function readDocument(key: string, bytes: Uint8Array, modelType: ModelTyp
     extension === '.json' ? jsonItems(content, source) : extension === '.jsonl' ? jsonlItems(content, source) : [{ text: content }];
   const nonEmpty = items.filter((entry) => entry.text.trim().length > 0);
   if (nonEmpty.length === 0) throw new EmptyDocumentError(`${source} has no text to embed.`);
-  return { kind: 'texts', items: nonEmpty };
+  return nonEmpty;
 }

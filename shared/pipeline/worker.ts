@@ -1,9 +1,9 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { toVectorizerError } from '../errors.ts';
-import type { HandlerContext } from '../request/handle.ts';
+import { logger } from '../logger.ts';
 import { processJob } from './process-job.ts';
-import { type PipelineDeps, processObject } from './process-object.ts';
+import { type PipelineServices, processObject } from './process-object.ts';
 import { parseWorkItem } from './records.ts';
 
 /**
@@ -11,27 +11,27 @@ import { parseWorkItem } from './records.ts';
  * to ignore. Returns normally when the record is done (including permanent failures, which are
  * recorded); throws on transient faults so only this record is retried.
  */
-export async function processRecord(record: SQSRecord, deps: PipelineDeps, context: HandlerContext): Promise<void> {
+export async function processRecord(record: SQSRecord, services: PipelineServices): Promise<void> {
   let item: ReturnType<typeof parseWorkItem>;
   try {
     item = parseWorkItem(record.body);
   } catch (error) {
     // A body that is neither an S3 event nor a job will never parse: drop it, loudly.
     const failure = toVectorizerError(error);
-    deps.logger.error('message refused', { message_id: record.messageId, code: failure.code, reason: failure.message });
+    logger.error('message refused', { message_id: record.messageId, code: failure.code, reason: failure.message });
     return;
   }
   if (item.kind === 'ignore') {
-    deps.logger.debug('message ignored', { message_id: record.messageId, reason: item.reason });
+    logger.debug('message ignored', { message_id: record.messageId, reason: item.reason });
     return;
   }
   if (item.kind === 'job') {
-    await processJob(item.body, record.messageId, deps, context);
+    await processJob(item.body, record.messageId, services);
     return;
   }
   // All objects of the record run concurrently: their S3 reads overlap, and their texts share
   // token-budget batches with every other record of the SQS batch (see coalesce).
-  const results = await Promise.allSettled(item.objects.map((object) => processObject(object, deps)));
+  const results = await Promise.allSettled(item.objects.map((object) => processObject(object, services)));
   const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failed) throw failed.reason;
 }
@@ -40,10 +40,10 @@ export async function processRecord(record: SQSRecord, deps: PipelineDeps, conte
  * Processes an SQS batch with partial batch responses: records are handled concurrently, and only
  * the ones that failed transiently are reported in `batchItemFailures` (and retried by SQS).
  */
-export function createSqsBatchHandler(deps: PipelineDeps, context: HandlerContext): (event: SQSEvent) => Promise<SQSBatchResponse> {
+export function createSqsBatchHandler(services: PipelineServices): (event: SQSEvent) => Promise<SQSBatchResponse> {
   return async (event: SQSEvent) => {
     const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, (record: SQSRecord) => processRecord(record, deps, context), processor, {
+    return processPartialResponse(event, (record: SQSRecord) => processRecord(record, services), processor, {
       // Powertools throws when every record failed, which would retry even the ones that succeeded
       // elsewhere; reporting them as batch item failures is equivalent and keeps the contract simple.
       throwOnFullBatchFailure: false,

@@ -1,8 +1,9 @@
 import type { APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { InvalidRequestError, PayloadTooLargeError, toErrorBody, toVectorizerError, type VectorizerError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { type EmbeddingResponse, type HandlerContext, handleEmbeddingRequest } from './handle.ts';
-import { parseEmbeddingRequest } from './schema.ts';
+import type { Services } from '../services.ts';
+import { handleEmbeddingRequest } from './handle.ts';
+import { type EmbeddingResponse, parseEmbeddingRequest } from './schema.ts';
 
 /** The parts of an API Gateway (REST or HTTP API) or Function URL event the handler reads. */
 interface HttpEvent {
@@ -59,10 +60,13 @@ function jsonResult(statusCode: number, body: unknown): HttpResult {
  * Serves an invocation. A direct invoke returns the response, or throws the error (Lambda then
  * reports a function error whose `errorType` names it); an HTTP event always gets an HTTP answer.
  */
-export async function handleInvokeEvent(event: unknown, context: HandlerContext): Promise<EmbeddingResponse | HttpResult> {
+export async function handleInvokeEvent(
+  event: unknown,
+  services: Pick<Services, 'config' | 'engine' | 's3'>,
+): Promise<EmbeddingResponse | HttpResult> {
   if (!isHttpEvent(event)) {
     try {
-      return await handleEmbeddingRequest(parseEmbeddingRequest(event), context);
+      return await handleEmbeddingRequest(parseEmbeddingRequest(event), services);
     } catch (error) {
       const failure = toVectorizerError(error);
       logFailure(failure);
@@ -75,7 +79,7 @@ export async function handleInvokeEvent(event: unknown, context: HandlerContext)
     if (method !== 'POST') {
       return jsonResult(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `Use POST with a JSON body, not ${method}.`, status: 405 } });
     }
-    const response = await handleEmbeddingRequest(parseEmbeddingRequest(bodyOf(event, context.limits.maxInputBytes)), context);
+    const response = await handleEmbeddingRequest(parseEmbeddingRequest(bodyOf(event, services.config.limits.maxInputBytes)), services);
     return jsonResult(200, response);
   } catch (error) {
     const failure = toVectorizerError(error);

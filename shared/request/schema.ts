@@ -36,6 +36,54 @@ export const embeddingRequestSchema = z.strictObject({
 });
 
 export type EmbeddingRequest = z.infer<typeof embeddingRequestSchema>;
+
+// Responses: what each kind answers. Tests and clients validate against these, not re-declared shapes.
+const usageSchema = z.strictObject({ tokens: z.number().int().nonnegative() });
+const responseCommon = {
+  model_id: z.string(),
+  count: z.number().int().nonnegative(),
+  /** Indices of inputs cut at the model's limit. */
+  truncated: z.array(z.number().int().nonnegative()).optional(),
+  /** Where `save_to_s3` stored the response. */
+  s3_location: z.string().optional(),
+};
+
+/** Text and image models: one vector per input, in order. */
+export const denseResponseSchema = z.strictObject({
+  embeddings: z.array(z.array(z.number())),
+  dimension: z.number().int().nonnegative(),
+  model_type: z.enum(['text', 'image']),
+  ...responseCommon,
+  usage: usageSchema.optional(),
+});
+
+export const sparseVectorSchema = z.strictObject({
+  indices: z.array(z.number().int().nonnegative()),
+  values: z.array(z.number()),
+});
+
+/** Sparse models: token ids (ascending) and their weights, per input. */
+export const sparseResponseSchema = z.strictObject({
+  sparse_embeddings: z.array(sparseVectorSchema),
+  model_type: z.literal('sparse'),
+  ...responseCommon,
+  usage: usageSchema,
+});
+
+/** Rerank models: documents by descending score. */
+export const rerankResponseSchema = z.strictObject({
+  rankings: z.array(z.strictObject({ index: z.number().int().nonnegative(), score: z.number(), document: z.string().optional() })),
+  model_type: z.literal('rerank'),
+  ...responseCommon,
+  usage: usageSchema,
+});
+
+export const embeddingResponseSchema = z.union([denseResponseSchema, sparseResponseSchema, rerankResponseSchema]);
+
+export type DenseResponse = z.infer<typeof denseResponseSchema>;
+export type SparseResponse = z.infer<typeof sparseResponseSchema>;
+export type RerankResponse = z.infer<typeof rerankResponseSchema>;
+export type EmbeddingResponse = z.infer<typeof embeddingResponseSchema>;
 export type ImageInput = z.infer<typeof imageInputSchema>;
 export type S3Destination = z.infer<typeof s3DestinationSchema>;
 

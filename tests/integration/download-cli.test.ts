@@ -21,7 +21,7 @@ describe('vectorizer download', () => {
   let badHub: Awaited<ReturnType<typeof startFakeHub>>;
 
   before(async () => {
-    repo = await tinyModel('text');
+    repo = await tinyModel('text', { hidden: 384 }); // the catalog row's dimension
     // The catalog default of this id is the quantized file: serve the tiny model under that name.
     await rename(join(repo.dir, 'onnx', 'model.onnx'), join(repo.dir, findCatalogEntry(ID)!.file));
     work = await mkdtemp(join(tmpdir(), 'vectorizer-download-'));

@@ -6,9 +6,9 @@ import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import { createWorkerHandler } from '../../shared/handlers.ts';
-import type { Runtime } from '../../shared/runtime.ts';
+import type { Services } from '../../shared/services.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
-import { invoke, runtimeFor } from '../helpers/runtime.ts';
+import { invoke, servicesFor } from '../helpers/services.ts';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
 import { listKeys, waitFor } from '../helpers/stack.ts';
 import { type TinyKind, tinyModel } from '../helpers/tiny.ts';
@@ -19,7 +19,7 @@ const load = <T = Record<string, unknown>>(name: string): T =>
 describe('sample events', () => {
   let emulator: Emulator;
   let bucket: string;
-  const runtimes = new Map<TinyKind, Runtime>();
+  const runtimes = new Map<TinyKind, Services>();
   const cleanups: (() => Promise<void>)[] = [];
 
   before(async () => {
@@ -28,7 +28,10 @@ describe('sample events', () => {
     for (const kind of ['text', 'sparse', 'rerank', 'image'] as const) {
       const model = await tinyModel(kind);
       cleanups.push(model.cleanup);
-      runtimes.set(kind, await runtimeFor({ MODEL_ID: `tiny/${kind}`, MODEL_DIR: model.dir, RESULTS_BUCKET: bucket }, { s3: emulator.s3 }));
+      runtimes.set(
+        kind,
+        await servicesFor({ MODEL_ID: `tiny/${kind}`, MODEL_DIR: model.dir, RESULTS_BUCKET: bucket }, { s3: emulator.s3 }),
+      );
     }
   });
   after(async () => {

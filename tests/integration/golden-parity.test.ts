@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cosine, sigmoid } from '../../shared/math/vector.ts';
-import type { Runtime } from '../../shared/runtime.ts';
-import { invoke, runtimeFor } from '../helpers/runtime.ts';
+import type { Services } from '../../shared/services.ts';
+import { invoke, servicesFor } from '../helpers/services.ts';
 import { benchModelsDir, type Golden, NEEDS_SHARED, REPO_DIR, readGolden, SHARED_DIR } from '../helpers/shared-dir.ts';
 
 interface Dense {
@@ -41,11 +41,11 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
     ['onnx/model_quantized.onnx', 0.999],
   ] as const) {
     describe(`dense ${file}`, () => {
-      let runtime: Runtime;
+      let runtime: Services;
       let env: Record<string, string>;
       before(async () => {
         env = { MODEL_ID: 'Xenova/all-MiniLM-L6-v2', MODEL_DIR: join(bench, 'minilm-l6-dense'), MODEL_FILE: file };
-        runtime = await runtimeFor(env);
+        runtime = await servicesFor(env);
       });
       after(() => runtime.dispose());
 
@@ -112,9 +112,9 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
   });
 
   describe('sparse onnx/model_quantized.onnx', () => {
-    let runtime: Runtime;
+    let runtime: Services;
     before(async () => {
-      runtime = await runtimeFor({
+      runtime = await servicesFor({
         MODEL_ID: 'prithivida/Splade_PP_en_v1',
         MODEL_DIR: join(bench, 'bert-base-splade'),
         MODEL_FILE: 'onnx/model_quantized.onnx',
@@ -155,9 +155,9 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
   });
 
   describe('image onnx/model_quantized.onnx', () => {
-    let runtime: Runtime;
+    let runtime: Services;
     before(async () => {
-      runtime = await runtimeFor({
+      runtime = await servicesFor({
         MODEL_ID: 'Qdrant/clip-ViT-B-32-vision',
         MODEL_DIR: join(bench, 'clip-vit-b32-vision'),
         MODEL_FILE: 'onnx/model_quantized.onnx',

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Runtime } from '../../shared/runtime.ts';
-import { invoke, runtimeFor } from '../helpers/runtime.ts';
+import type { Services } from '../../shared/services.ts';
+import { invoke, servicesFor } from '../helpers/services.ts';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
 import { tinyModel } from '../helpers/tiny.ts';
 
@@ -39,13 +39,13 @@ function runCli(args: string[], env: Record<string, string>, input?: string) {
 
 describe('HTTP events and the CLI', () => {
   let model: Awaited<ReturnType<typeof tinyModel>>;
-  let runtime: Runtime;
+  let runtime: Services;
   let env: Record<string, string>;
 
   before(async () => {
     model = await tinyModel('text');
     env = { MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, MAX_INPUT_BYTES: '2000' };
-    runtime = await runtimeFor(env);
+    runtime = await servicesFor(env);
   });
   after(async () => {
     await runtime?.dispose();

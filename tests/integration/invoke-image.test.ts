@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp, { type Sharp } from 'sharp';
-import type { Runtime } from '../../shared/runtime.ts';
+import type { Services } from '../../shared/services.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
-import { invoke, runtimeFor } from '../helpers/runtime.ts';
+import { invoke, servicesFor } from '../helpers/services.ts';
 import { rejectsWithCode, tinyModel } from '../helpers/tiny.ts';
 
 interface Dense {
@@ -41,7 +41,7 @@ const cosine = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b
 describe('invoke: image model', () => {
   let emulator: Emulator;
   let model: Awaited<ReturnType<typeof tinyModel>>;
-  let runtime: Runtime;
+  let runtime: Services;
   let bucket: string;
   let png: Buffer;
 
@@ -49,7 +49,7 @@ describe('invoke: image model', () => {
     emulator = await startEmulator();
     bucket = await emulator.bucket('images');
     model = await tinyModel('image');
-    runtime = await runtimeFor({ MODEL_ID: 'tiny/clip-vision', MODEL_DIR: model.dir, MAX_BATCH_IMAGES: '2' }, { s3: emulator.s3 });
+    runtime = await servicesFor({ MODEL_ID: 'tiny/clip-vision', MODEL_DIR: model.dir, MAX_BATCH_IMAGES: '2' }, { s3: emulator.s3 });
     png = await picture([200, 30, 30], [30, 30, 200]).png().toBuffer();
   });
   after(async () => {
@@ -59,8 +59,8 @@ describe('invoke: image model', () => {
   });
 
   test('the model type comes from config.json (CLIPVision*) for an id outside the catalog', () => {
-    assert.equal(runtime.spec.type, 'image');
-    assert.equal(runtime.spec.fromCatalog, false);
+    assert.equal(runtime.model.type, 'image');
+    assert.equal(runtime.model.fromCatalog, false);
   });
 
   test('PNG, JPEG, WebP, GIF, TIFF and AVIF all decode and embed alike', async () => {

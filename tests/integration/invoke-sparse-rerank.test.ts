@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { sigmoid } from '../../shared/math/vector.ts';
-import type { Runtime } from '../../shared/runtime.ts';
+import type { Services } from '../../shared/services.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
-import { invoke, runtimeFor } from '../helpers/runtime.ts';
+import { invoke, servicesFor } from '../helpers/services.ts';
 import { rejectsWithCode, tinyModel } from '../helpers/tiny.ts';
 
 interface Sparse {
@@ -26,8 +26,8 @@ describe('invoke: sparse and rerank models', () => {
   let emulator: Emulator;
   let bucket: string;
   const cleanups: (() => Promise<void>)[] = [];
-  let sparse: Runtime;
-  let rerank: Runtime;
+  let sparse: Services;
+  let rerank: Services;
 
   before(async () => {
     emulator = await startEmulator();
@@ -36,8 +36,8 @@ describe('invoke: sparse and rerank models', () => {
     const rerankModel = await tinyModel('rerank');
     cleanups.push(sparseModel.cleanup, rerankModel.cleanup);
     // Types come from config.json: *ForMaskedLM -> sparse, *ForSequenceClassification -> rerank.
-    sparse = await runtimeFor({ MODEL_ID: 'tiny/splade', MODEL_DIR: sparseModel.dir }, { s3: emulator.s3 });
-    rerank = await runtimeFor({ MODEL_ID: 'tiny/cross-encoder', MODEL_DIR: rerankModel.dir }, { s3: emulator.s3 });
+    sparse = await servicesFor({ MODEL_ID: 'tiny/splade', MODEL_DIR: sparseModel.dir }, { s3: emulator.s3 });
+    rerank = await servicesFor({ MODEL_ID: 'tiny/cross-encoder', MODEL_DIR: rerankModel.dir }, { s3: emulator.s3 });
   });
   after(async () => {
     await sparse?.dispose();
@@ -49,7 +49,7 @@ describe('invoke: sparse and rerank models', () => {
   test('sparse: indices ascending, positive values, independent of batching', async () => {
     const texts = ['a cat sits on the mat', 'the quick brown fox', 'paris'];
     const together = await invoke<Sparse>(sparse, { messages: texts });
-    assert.equal(sparse.spec.type, 'sparse');
+    assert.equal(sparse.model.type, 'sparse');
     assert.equal(together.model_type, 'sparse');
     assert.equal(together.count, 3);
     for (const [index, vector] of together.sparse_embeddings.entries()) {
@@ -77,7 +77,7 @@ describe('invoke: sparse and rerank models', () => {
 
   test('rerank: sigmoid scores sorted descending, documents returned by default', async () => {
     const response = await invoke<Rerank>(rerank, { query: 'what is machine learning', documents });
-    assert.equal(rerank.spec.type, 'rerank');
+    assert.equal(rerank.model.type, 'rerank');
     assert.equal(response.model_type, 'rerank');
     assert.equal(response.count, documents.length);
     assert.deepEqual([...response.rankings.map((r) => r.index)].sort(), [0, 1, 2, 3]);

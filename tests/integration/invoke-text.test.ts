@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Runtime } from '../../shared/runtime.ts';
+import type { Services } from '../../shared/services.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
-import { invoke, runtimeFor } from '../helpers/runtime.ts';
+import { invoke, servicesFor } from '../helpers/services.ts';
 import { rejectsWithCode, tinyModel } from '../helpers/tiny.ts';
 
 interface Dense {
@@ -23,15 +23,16 @@ const norm = (vector: number[]) => Math.sqrt(vector.reduce((sum, x) => sum + x *
 describe('invoke: text model', () => {
   let emulator: Emulator;
   let model: Awaited<ReturnType<typeof tinyModel>>;
-  let runtime: Runtime;
+  let runtime: Services;
   let bucket: string;
 
   before(async () => {
     emulator = await startEmulator();
     bucket = await emulator.bucket('text');
-    model = await tinyModel('text', { maxTokens: 16 });
+    // The catalog row's dimension (384): the runtime checks the model's output size against it.
+    model = await tinyModel('text', { maxTokens: 16, hidden: 384 });
     // An e5 id from the catalog, so the query/passage prefixes apply; files from the tiny folder.
-    runtime = await runtimeFor(
+    runtime = await servicesFor(
       {
         MODEL_ID: 'intfloat/multilingual-e5-small',
         MODEL_DIR: model.dir,

@@ -10,7 +10,7 @@ import { findCatalogEntry } from '../../shared/models/catalog.ts';
 import type { DownloadProgress } from '../../shared/models/download.ts';
 import { resolveModel } from '../../shared/models/resolve.ts';
 import { startFakeHub } from '../helpers/fake-hub.ts';
-import { invoke, runtimeFor } from '../helpers/runtime.ts';
+import { invoke, servicesFor } from '../helpers/services.ts';
 import { tinyModel } from '../helpers/tiny.ts';
 
 const CATALOG_ID = 'Xenova/bge-small-en-v1.5';
@@ -34,7 +34,7 @@ describe('model resolution', () => {
     work = await mkdtemp(join(tmpdir(), 'vectorizer-resolve-'));
     // The hub copy of the catalog model: the tiny files, with the ONNX file where the catalog expects it.
     const entry = findCatalogEntry(CATALOG_ID)!;
-    const hubModel = await tinyModel('text');
+    const hubModel = await tinyModel('text', { hidden: 384 }); // the catalog row's dimension
     hubRepo = hubModel.dir;
     if (entry.file !== 'onnx/model.onnx') {
       const { mkdir } = await import('node:fs/promises');
@@ -59,7 +59,7 @@ describe('model resolution', () => {
     assert.ok(existsSync(join(spec.dir, 'tokenizer.json')));
     assert.ok(progress.some((p) => p.done && p.file === spec.file && p.total !== undefined && p.loaded === p.total));
     const downloads = hub.requests.length;
-    const runtime = await runtimeFor(env);
+    const runtime = await servicesFor(env);
     try {
       const response = await invoke<{ count: number }>(runtime, { messages: ['a cat'] });
       assert.equal(response.count, 1);

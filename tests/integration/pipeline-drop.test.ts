@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalStack } from '../../local/stack.ts';
-import type { TextEngine } from '../../shared/engines/types.ts';
+import type { TextEngine } from '../../shared/kinds/text.ts';
 import { cosine } from '../../shared/math/vector.ts';
 import type { VectorsDocument } from '../../shared/pipeline/outputs.ts';
 import { TINY_VOCAB } from '../fixtures/tiny-models.ts';
@@ -54,7 +54,7 @@ describe('pipeline: drop files, get vectors', () => {
   });
 
   test('a mixed drop of 200 files ends with exactly one correct output per file', async () => {
-    const s3 = stack.runtime.s3;
+    const s3 = stack.services.s3;
     const files = mixedDrop();
     await Promise.all([...files].map(([key, { body }]) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }))));
     const outputs = await waitFor('200 outputs', async () => {
@@ -67,7 +67,7 @@ describe('pipeline: drop files, get vectors', () => {
       [],
     );
 
-    const engine = stack.runtime.engine as TextEngine;
+    const engine = stack.services.engine as TextEngine;
     for (const [key, { texts }] of files) {
       const document = await readJson<VectorsDocument>(s3, bucket, `${key}.vectors.json`);
       assert.equal(document.source.key, key);
@@ -102,7 +102,7 @@ describe('pipeline: drop files, get vectors', () => {
   });
 
   test('outputs trigger nothing: no new outputs or error records appear for them', async () => {
-    const s3 = stack.runtime.s3;
+    const s3 = stack.services.s3;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'quiet/one.txt', Body: 'a cat sits on the mat' }));
     await waitFor('the output', async () => ((await listKeys(s3, bucket)).includes('quiet/one.txt.vectors.json') ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -111,7 +111,7 @@ describe('pipeline: drop files, get vectors', () => {
   });
 
   test('a duplicate notification rewrites nothing new (same key, skipped on matching ETag)', async () => {
-    const s3 = stack.runtime.s3;
+    const s3 = stack.services.s3;
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'dup/a.txt', Body: 'the quick brown fox' }));
     const first = await waitFor('the output', async () =>
       (await listKeys(s3, bucket)).includes('dup/a.txt.vectors.json')
@@ -148,7 +148,7 @@ describe('pipeline: drop files, get vectors', () => {
   });
 
   test('job messages: with save_to_s3, without (results prefix), and a bad one (error record)', async () => {
-    const s3 = stack.runtime.s3;
+    const s3 = stack.services.s3;
     const sqs = new SQSClient({
       endpoint: stack.awsEndpoint,
       region: 'us-east-1',

@@ -78,8 +78,8 @@ describe('pipeline: nothing lost under faults', () => {
   });
 
   const put = (key: string, body: string | Uint8Array) =>
-    stack.runtime.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
-  const keys = () => listKeys(stack.runtime.s3, bucket);
+    stack.services.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+  const keys = () => listKeys(stack.services.s3, bucket);
 
   test('a poison file next to good ones: the good ones succeed, it gets an error record and is not retried', async () => {
     await Promise.all([
@@ -101,7 +101,9 @@ describe('pipeline: nothing lost under faults', () => {
       return done.every((key) => present.includes(key)) ? true : undefined;
     });
     const codes = await Promise.all(
-      ['mix/bad.json', 'mix/latin1.txt', 'mix/empty.md'].map((key) => readJson<ErrorRecord>(stack.runtime.s3, bucket, `${key}.error.json`)),
+      ['mix/bad.json', 'mix/latin1.txt', 'mix/empty.md'].map((key) =>
+        readJson<ErrorRecord>(stack.services.s3, bucket, `${key}.error.json`),
+      ),
     );
     assert.deepEqual(
       codes.map((record) => record.error.code),

@@ -42,13 +42,13 @@ describe('pipeline: images', () => {
         const bytes = await encode(sharp({ create: { width: 20 + i, height: 16, channels: 3, background: colour } })).toBuffer();
         const key = `photos/${extension}-${i}.${extension}`;
         files.push(key);
-        await stack.runtime.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
+        await stack.services.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes }));
       }
     }
-    await stack.runtime.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'photos/notes.txt', Body: 'a cat' }));
-    await stack.runtime.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'photos/broken.png', Body: 'not a png' }));
+    await stack.services.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'photos/notes.txt', Body: 'a cat' }));
+    await stack.services.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'photos/broken.png', Body: 'not a png' }));
     await waitFor('all image outputs', async () => {
-      const present = await listKeys(stack.runtime.s3, bucket);
+      const present = await listKeys(stack.services.s3, bucket);
       return files.every((key) => present.includes(`${key}.vectors.json`)) &&
         present.includes('photos/broken.png.error.json') &&
         present.includes('photos/notes.txt.error.json')
@@ -56,14 +56,14 @@ describe('pipeline: images', () => {
         : undefined;
     });
     for (const key of files) {
-      const document = await readJson<VectorsDocument>(stack.runtime.s3, bucket, `${key}.vectors.json`);
+      const document = await readJson<VectorsDocument>(stack.services.s3, bucket, `${key}.vectors.json`);
       assert.equal(document.model_type, 'image');
       assert.equal(document.count, 1);
       assert.equal(document.chunks[0].vector?.length, document.dimension);
     }
-    const text = await readJson<ErrorRecord>(stack.runtime.s3, bucket, 'photos/notes.txt.error.json');
+    const text = await readJson<ErrorRecord>(stack.services.s3, bucket, 'photos/notes.txt.error.json');
     assert.equal(text.error.code, 'UNSUPPORTED_FILE_TYPE');
-    const broken = await readJson<ErrorRecord>(stack.runtime.s3, bucket, 'photos/broken.png.error.json');
+    const broken = await readJson<ErrorRecord>(stack.services.s3, bucket, 'photos/broken.png.error.json');
     assert.equal(broken.error.code, 'INVALID_INPUT_DATA');
   });
 });

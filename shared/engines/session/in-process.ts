@@ -9,6 +9,9 @@ export async function openOrtSession(modelPath: string, settings: Pick<SessionOp
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
+    shapes: Object.fromEntries(
+      [...session.inputMetadata, ...session.outputMetadata].flatMap((value) => (value.isTensor ? [[value.name, value.shape]] : [])),
+    ),
     parallelism: 1,
     async run(feeds: Readonly<Record<string, InputTensor>>, fetches: readonly string[]) {
       const tensors: Record<string, ort.Tensor> = {};

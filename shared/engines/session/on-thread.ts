@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { DependencyError } from '../../errors.ts';
 import { ortSessionOptions } from './ort-options.ts';
-import type { InputTensor, OutputTensor, Session, SessionOptions } from './types.ts';
+import type { DeclaredShape, InputTensor, OutputTensor, Session, SessionOptions } from './types.ts';
 
 const THREAD_URL = new URL('./thread-entry.js', import.meta.url);
 
@@ -12,7 +12,12 @@ interface SerializedError {
 
 /** What session-thread.js posts back. */
 type ThreadMessage =
-  | { readonly kind: 'ready'; readonly inputNames: readonly string[]; readonly outputNames: readonly string[] }
+  | {
+      readonly kind: 'ready';
+      readonly inputNames: readonly string[];
+      readonly outputNames: readonly string[];
+      readonly shapes: Record<string, DeclaredShape>;
+    }
   | { readonly kind: 'failed'; readonly error: SerializedError }
   | { readonly kind: 'result'; readonly id: number; readonly outputs: Record<string, { data: Float32Array; dims: readonly number[] }> }
   | { readonly kind: 'error'; readonly id: number; readonly error: SerializedError };
@@ -26,6 +31,7 @@ interface Host {
   readonly worker: Worker;
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  readonly shapes: Record<string, DeclaredShape>;
 }
 
 function rebuild(error: SerializedError): Error {
@@ -71,7 +77,7 @@ export async function openThreadedSession(
       worker.on('message', (message: ThreadMessage) => {
         switch (message.kind) {
           case 'ready':
-            host = { worker, inputNames: message.inputNames, outputNames: message.outputNames };
+            host = { worker, inputNames: message.inputNames, outputNames: message.outputNames, shapes: message.shapes };
             if (pending.size === 0) worker.unref();
             resolve(host);
             break;
@@ -111,6 +117,7 @@ export async function openThreadedSession(
   return {
     inputNames: first.inputNames,
     outputNames: first.outputNames,
+    shapes: first.shapes,
     parallelism: 1,
     async run(feeds, fetches) {
       if (released) throw new DependencyError('The model session was released.');

@@ -34,6 +34,7 @@ export async function openSessionPool(
   return {
     inputNames: first.inputNames,
     outputNames: first.outputNames,
+    shapes: first.shapes,
     get parallelism() {
       return ready.length;
     },

@@ -5,7 +5,7 @@
  * Node's type stripper first, about 100 ms more cold start.
  *
  * In: workerData `{ modelPath, options }`, then messages `{ id, feeds: { name: { type, data, dims } }, fetches }`.
- * Out: `{ kind: 'ready', inputNames, outputNames }` or `{ kind: 'failed', error }` once, then per run
+ * Out: `{ kind: 'ready', inputNames, outputNames, shapes }` or `{ kind: 'failed', error }` once, then per run
  * `{ kind: 'result', id, outputs: { name: { data, dims } } }` (buffers transferred) or `{ kind: 'error', id, error }`.
  */
 import { createRequire } from 'node:module';
@@ -25,7 +25,10 @@ const port = parentPort;
 if (port) {
   try {
     const session = await InferenceSession.create(modelFileToLoad(workerData.modelPath, env.versions.node ?? ''), workerData.options);
-    port.postMessage({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames });
+    /** @type {Record<string, readonly (number | string)[]>} */
+    const shapes = {};
+    for (const value of [...session.inputMetadata, ...session.outputMetadata]) if (value.isTensor) shapes[value.name] = value.shape;
+    port.postMessage({ kind: 'ready', inputNames: session.inputNames, outputNames: session.outputNames, shapes });
     port.on(
       'message',
       async (

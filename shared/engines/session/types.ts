@@ -24,9 +24,14 @@ export interface OutputTensor {
   dispose(): void;
 }
 
+/** A tensor's shape as the model declares it: numbers for fixed sizes, names (`batch_size`) for dynamic ones. */
+export type DeclaredShape = readonly (number | string)[];
+
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
+  /** Declared shapes by input and output name (what the cold-start contract checks read). */
+  readonly shapes: Readonly<Record<string, DeclaredShape>>;
   /** Runs that proceed at once (the sessions of a pool); callers keep this many in flight. */
   readonly parallelism: number;
   run(feeds: Readonly<Record<string, InputTensor>>, fetches: readonly string[]): Promise<Record<string, OutputTensor>>;

@@ -6,20 +6,25 @@ import type { Config } from './config.ts';
 import { createEngine } from './engines/index.ts';
 import { externalDataOf } from './engines/session/model-file.js';
 import { resolveSessionOptions } from './engines/session/sizing.ts';
-import type { Engine } from './engines/types.ts';
 import { ConfigurationError, VectorizerError } from './errors.ts';
+import type { DocumentEmbedder, Engine } from './kinds/types.ts';
 import type { DownloadProgress } from './models/download.ts';
-import { type ModelSpec, resolveModel } from './models/resolve.ts';
-import type { HandlerContext } from './request/handle.ts';
+import { resolveModel } from './models/resolve.ts';
+import type { ModelSpec } from './models/types.ts';
 import { lazyS3Client } from './storage/client.ts';
 
-/** What a cold start builds once and every invocation reuses. */
-export interface Runtime {
+/**
+ * What a cold start builds once and every invocation reuses: the configuration, the resolved
+ * model, its engine and the S3 client. Passed inward in slices (a request needs `config` and `s3`
+ * besides the engine; the worker also `model` and `documents`).
+ */
+export interface Services {
   readonly config: Config;
-  readonly spec: ModelSpec;
+  readonly model: ModelSpec;
   readonly engine: Engine;
+  /** The worker's embedder over the engine (its batching merges the files of a batch). */
+  readonly documents: DocumentEmbedder;
   readonly s3: S3Client;
-  readonly context: HandlerContext;
   dispose(): Promise<void>;
 }
 
@@ -30,22 +35,23 @@ function modelBytes(path: string): number {
 }
 
 /**
- * Resolves the model (downloading it when allowed), opens its engine and the S3 client.
+ * Resolves the model (downloading it when allowed), opens its engine and the S3 client. A model
+ * that cannot load fails here, with an error naming the model, the file and the reason.
  * @param options.s3 a client to use instead of a new one (tests inject faults this way).
  */
-export async function createRuntime(
+export async function createServices(
   config: Config,
   options: { s3?: S3Client; onProgress?: (progress: DownloadProgress) => void } = {},
-): Promise<Runtime> {
+): Promise<Services> {
   const started = performance.now();
   // Nothing heavy is imported before this: the session thread should start as early as possible.
-  const spec = await resolveModel(config.model, { onProgress: options.onProgress });
-  const session = resolveSessionOptions(config.runtime, modelBytes(join(spec.dir, spec.file)), availableParallelism());
-  const engine = await createEngine({ spec, limits: config.limits, session }).catch((cause: unknown) => {
+  const model = await resolveModel(config.model, { onProgress: options.onProgress });
+  const session = resolveSessionOptions(config.runtime, modelBytes(join(model.dir, model.file)), availableParallelism());
+  const engine = await createEngine({ spec: model, limits: config.limits, session }).catch((cause: unknown) => {
     // ONNX Runtime's own message (a missing external-data file, a corrupt graph) is the useful part.
     if (cause instanceof VectorizerError) throw cause;
     throw new ConfigurationError(
-      `The ${spec.type} model ${spec.id} could not be loaded from ${join(spec.dir, spec.file)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `The ${model.type} model ${model.id} could not be loaded from ${join(model.dir, model.file)}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
   });
@@ -53,20 +59,13 @@ export async function createRuntime(
   // Imported here, not above: Powertools loads while the model's session opens on its thread.
   const { logger } = await import('./logger.ts');
   logger.info('model loaded', {
-    model_id: spec.id,
-    model_type: spec.type,
-    model_dir: spec.dir,
-    model_file: spec.file,
+    model_id: model.id,
+    model_type: model.type,
+    model_dir: model.dir,
+    model_file: model.file,
     sessions: session.sessions,
     intra_op_threads: session.intraOpThreads,
     load_ms: Math.round(performance.now() - started),
   });
-  return {
-    config,
-    spec,
-    engine,
-    s3,
-    context: { engine, s3, limits: config.limits, allowedOutputBuckets: config.s3.allowedOutputBuckets },
-    dispose: () => engine.dispose(),
-  };
+  return { config, model, engine, documents: engine.documentEmbedder(), s3, dispose: () => engine.dispose() };
 }
