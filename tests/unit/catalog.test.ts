@@ -70,4 +70,37 @@ describe('model catalog', () => {
     assert.equal(table.length, CATALOG.length + 1);
     assert.match(table[0], /^Model ID\s+Type\s+Dimension/);
   });
+
+  test('every row carries its contract, and the rows the real exports need are right', () => {
+    for (const entry of CATALOG) {
+      assert.ok(entry.downloads.includes(entry.file), entry.id);
+      for (const extra of entry.extraFiles) assert.ok(entry.downloads.includes(extra), `${entry.id} ${extra}`);
+      assert.ok(entry.output.names.length > 0 && entry.outputShape.length > 0 && entry.sources.length > 0, entry.id);
+      assert.equal(entry.sparseHead !== null, entry.type === 'sparse', entry.id);
+      assert.equal(entry.preprocessing !== null, entry.type === 'image', entry.id);
+      if (entry.type === 'image') assert.ok(!entry.downloads.includes('config.json'), `${entry.id}: fastembed needs no config.json`);
+      else assert.ok(entry.downloads.includes('tokenizer.json'), entry.id);
+    }
+    const m3Sparse = findCatalogEntry('BAAI/bge-m3', undefined, 'sparse');
+    assert.equal(m3Sparse?.sparseHead, 'bge-m3');
+    assert.deepEqual(m3Sparse?.extraFiles, ['onnx/model.onnx_data', 'onnx/Constant_7_attr__value', 'sparse_linear.pt']);
+    assert.deepEqual(m3Sparse?.output.names, ['token_embeddings', 'last_hidden_state']);
+    assert.ok(findCatalogEntry('BAAI/bge-m3', undefined, 'text')?.extraFiles.includes('onnx/Constant_7_attr__value'));
+    assert.deepEqual(findCatalogEntry('rozgo/bge-reranker-v2-m3')?.extraFiles, ['model.onnx.data']);
+    const resnet = findCatalogEntry('Qdrant/resnet50-onnx');
+    assert.match(resnet?.preprocessing ?? '', /ConvNext/);
+    assert.deepEqual(
+      resnet?.inputs.map((input) => input.name),
+      ['input'],
+    );
+    assert.ok((resnet?.unverified.length ?? 0) > 0, 'the output rank is not settled by any source');
+    assert.deepEqual(findCatalogEntry('onnx-community/embeddinggemma-300m-ONNX')?.output, {
+      onlyOne: false,
+      names: ['sentence_embedding'],
+    });
+    assert.deepEqual(
+      findCatalogEntry('Xenova/bge-small-en-v1.5')?.inputs.map((input) => `${input.name}:${input.when}`),
+      ['input_ids:always', 'attention_mask:always', 'token_type_ids:if-present'],
+    );
+  });
 });

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { planBatches } from '../../shared/engines/batching/plan.ts';
 import { longestFirstLengths } from '../../shared/engines/tokenizer.ts';
-import { parsePreprocessorConfig, preprocessImage } from '../../shared/math/image-preprocess.ts';
+import { parsePreprocessorConfig, preprocessedSize, preprocessImage } from '../../shared/math/image-preprocess.ts';
 import { clsPool, meanPool, splitRows } from '../../shared/math/pooling.ts';
 import { rankByScore } from '../../shared/math/ranking.ts';
 import { resizeLikePillow } from '../../shared/math/resample.ts';
-import { spladeRow } from '../../shared/math/sparse.ts';
+import { sparseLinearRow, spladeRow } from '../../shared/math/sparse.ts';
 import { cosine, l2NormalizeInPlace, sigmoid } from '../../shared/math/vector.ts';
 
 describe('pooling', () => {
@@ -192,5 +192,38 @@ describe('Pillow-exact resampling with a crop box', () => {
     assert.deepEqual([width, height], [16, 16]);
     for (let i = 0; i < 16 * 16; i++)
       for (let c = 0; c < 3; c++) assert.equal(pixels[c * 256 + i], Math.fround((expected[i * 3 + c] / 255 - 0.5) / 0.5));
+  });
+});
+
+describe("BGE-M3's sparse head", () => {
+  // batch 1, seq 4, hidden 2: tokens 9, 5, 9, 3; weight [1, 0.5], bias -1
+  const hidden = Float32Array.from([4, 0, 2, 2, 1, 0, 9, 9]);
+  const head = { weight: Float32Array.from([1, 0.5]), bias: -1 };
+  test('ReLU(h·w + b) per token, the largest per id, special ids skipped, zeros dropped, ids ascending', () => {
+    // token 9 at t=0: 4 - 1 = 3; token 5: 2 + 1 - 1 = 2; token 9 at t=2: 1 - 1 = 0; token 3 skipped
+    assert.deepEqual(sparseLinearRow(hidden, 4, 0, [9, 5, 9, 3], head, new Set([3])), { indices: [5, 9], values: [2, 3] });
+    // a weight that ReLU zeroes is left out
+    assert.deepEqual(sparseLinearRow(hidden, 4, 0, [7, 7, 7, 7], { ...head, bias: -100 }, new Set()), { indices: [], values: [] });
+  });
+});
+
+describe('ConvNeXt preprocessing (ResNet exports)', () => {
+  test('below 384: shortest edge to size/crop_pct (aspect kept), then the centre size x size', () => {
+    const config = parsePreprocessorConfig({ feature_extractor_type: 'ConvNextFeatureExtractor', size: 224, crop_pct: 0.875 });
+    assert.deepEqual(config.size, { shortestEdge: 256 });
+    assert.equal(config.doCenterCrop, true);
+    assert.deepEqual(config.cropSize, { height: 224, width: 224 });
+    assert.deepEqual(preprocessedSize(config), { height: 224, width: 224 });
+    assert.deepEqual(Array.from(config.mean), [0.485, 0.456, 0.406], 'ImageNet statistics by default');
+    const image = { data: new Uint8Array(400 * 300 * 3).fill(128), width: 400, height: 300, channels: 3 };
+    const { height, width } = preprocessImage(image, config);
+    assert.deepEqual([height, width], [224, 224]);
+  });
+  test('from 384 up: resized to size x size, no crop; CLIP without a crop follows the image', () => {
+    const large = parsePreprocessorConfig({ image_processor_type: 'ConvNextImageProcessor', size: { shortest_edge: 384 } });
+    assert.deepEqual(large.size, { height: 384, width: 384 });
+    assert.equal(large.doCenterCrop, false);
+    assert.deepEqual(preprocessedSize(large), { height: 384, width: 384 });
+    assert.equal(preprocessedSize(parsePreprocessorConfig({ size: { shortest_edge: 224 }, do_center_crop: false })), undefined);
   });
 });
