@@ -4,7 +4,7 @@
  * fusions and constant folding that every session would otherwise redo at each cold start (about
  * a fifth of session creation for MiniLM). `vectorizer warmup` writes it beside the model when
  * the image is built; sessions load it when it is there. Plain JavaScript: the session thread
- * (session-thread.js) imports it.
+ * (thread-entry.js) imports it.
  */
 import { existsSync, statSync } from 'node:fs';
 

@@ -10,7 +10,7 @@ interface SerializedError {
   readonly message: string;
 }
 
-/** What session-thread.js posts back. */
+/** What thread-entry.js posts back. */
 type ThreadMessage =
   | {
       readonly kind: 'ready';

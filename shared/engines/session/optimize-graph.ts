@@ -12,7 +12,7 @@ export function optimizedGraphOf(modelPath: string): string {
 
 /**
  * Saves the model's graph after ONNX Runtime's portable ("extended") optimisations beside the
- * model (see optimized-model.js). Only the portable level is saved: the layout optimisations of
+ * model (see model-file.js). Only the portable level is saved: the layout optimisations of
  * level "all" depend on the CPU, and every session still applies them when it loads the graph.
  * Models with external weight files are skipped (the saved graph would inline them).
  */

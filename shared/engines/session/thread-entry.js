@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The session thread: opens one ONNX Runtime session and runs it for the thread that started it
- * (threaded-session.ts). Plain JavaScript on purpose: a TypeScript entry makes the thread load
+ * (on-thread.ts). Plain JavaScript on purpose: a TypeScript entry makes the thread load
  * Node's type stripper first, about 100 ms more cold start.
  *
  * In: workerData `{ modelPath, options }`, then messages `{ id, feeds: { name: { type, data, dims } }, fetches }`.
