@@ -1,7 +1,8 @@
+import { z } from 'zod';
 import type { PipelineConfig } from '../config.ts';
 import type { VectorizerError } from '../errors.ts';
-import type { SparseVector } from '../math/sparse.ts';
-import type { ModelType } from '../models/types.ts';
+import { MODEL_TYPES } from '../models/types.ts';
+import { sparseVectorSchema } from '../request/schema.ts';
 import type { S3Location } from '../storage/s3.ts';
 import type { S3ObjectRef } from './records.ts';
 
@@ -23,37 +24,58 @@ export function isOwnOutputKey(key: string, config: PipelineConfig): boolean {
   return key.endsWith(config.outputSuffix) || key.endsWith(config.errorSuffix);
 }
 
-export interface ChunkOutput {
+const sourceSchema = z.strictObject({
+  bucket: z.string(),
+  key: z.string(),
+  etag: z.string().optional(),
+  size: z.number().int().nonnegative().optional(),
+});
+
+export const chunkOutputSchema = z.strictObject({
   /** Position in the source's JSON array / JSONL lines, when the file has items. */
-  readonly item?: number;
+  item: z.number().int().nonnegative().optional(),
   /** Character offsets into the (item's) text. */
-  readonly start: number;
-  readonly end: number;
-  readonly tokens: number;
-  readonly vector?: number[];
-  readonly sparse?: SparseVector;
-}
+  start: z.number().int().nonnegative(),
+  end: z.number().int().nonnegative(),
+  tokens: z.number().int().nonnegative(),
+  vector: z.array(z.number()).optional(),
+  sparse: sparseVectorSchema.optional(),
+});
 
 /** The `<key>.vectors.json` document. */
-export interface VectorsDocument {
-  readonly source: { bucket: string; key: string; etag?: string; size?: number };
-  readonly model_id: string;
-  readonly model_type: ModelType;
-  readonly dimension: number | null;
-  readonly chunking?: { max_tokens: number; overlap_tokens: number };
-  readonly count: number;
-  readonly chunks: ChunkOutput[];
-  readonly created_at: string;
-}
+export const vectorsDocumentSchema = z.strictObject({
+  source: sourceSchema,
+  model_id: z.string(),
+  model_type: z.enum(MODEL_TYPES),
+  dimension: z.number().int().nonnegative().nullable(),
+  chunking: z.strictObject({ max_tokens: z.number().int().positive(), overlap_tokens: z.number().int().nonnegative() }).optional(),
+  count: z.number().int().nonnegative(),
+  chunks: z.array(chunkOutputSchema),
+  created_at: z.iso.datetime(),
+});
 
 /** The `<key>.error.json` document: why a file was not embedded, and that it will not be retried. */
-export interface ErrorRecord {
-  readonly source: { bucket: string; key: string; etag?: string; size?: number };
-  readonly error: { code: string; message: string; status: number };
-  readonly model_id: string;
-  readonly retryable: false;
-  readonly created_at: string;
-}
+export const errorRecordSchema = z.strictObject({
+  source: sourceSchema,
+  error: z.strictObject({ code: z.string(), message: z.string(), status: z.number().int() }),
+  model_id: z.string(),
+  retryable: z.literal(false),
+  created_at: z.iso.datetime(),
+});
+
+/** The error record of a job message that will not be retried, beside its destination (`<key>.error.json`). */
+export const jobErrorRecordSchema = z.strictObject({
+  job: z.strictObject({ message_id: z.string(), destination: z.string() }),
+  error: z.strictObject({ code: z.string(), message: z.string(), status: z.number().int() }),
+  model_id: z.string(),
+  retryable: z.literal(false),
+  created_at: z.iso.datetime(),
+});
+
+export type ChunkOutput = z.infer<typeof chunkOutputSchema>;
+export type JobErrorRecord = z.infer<typeof jobErrorRecordSchema>;
+export type VectorsDocument = z.infer<typeof vectorsDocumentSchema>;
+export type ErrorRecord = z.infer<typeof errorRecordSchema>;
 
 export function buildErrorRecord(source: S3ObjectRef, error: VectorizerError, modelId: string, now: Date): ErrorRecord {
   return {

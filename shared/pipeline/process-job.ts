@@ -4,6 +4,7 @@ import { handleEmbeddingRequest } from '../request/handle.ts';
 import { parseEmbeddingRequest, s3DestinationSchema } from '../request/schema.ts';
 import { formatS3Uri, putJson, type S3Location } from '../storage/s3.ts';
 import { isPermanent } from './errors.ts';
+import type { JobErrorRecord } from './outputs.ts';
 import type { PipelineServices } from './process-object.ts';
 
 export type JobOutcome = 'written' | 'error-recorded' | 'error-logged';
@@ -45,7 +46,7 @@ export async function processJob(body: Record<string, unknown>, messageId: strin
     if (!isPermanent(failure)) throw failure;
     logger.warn('job refused', { message_id: messageId, code: failure.code, reason: failure.message });
     if (!destination) return 'error-logged';
-    const record = {
+    const record: JobErrorRecord = {
       job: { message_id: messageId, destination: formatS3Uri(destination) },
       error: { code: failure.code, message: failure.message, status: failure.statusCode },
       model_id: services.model.id,

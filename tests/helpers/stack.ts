@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { ZodType } from 'zod';
 import type { Resources } from '../../local/resources.ts';
 import { type LocalStack, type LocalStackOptions, startLocalStack } from '../../local/stack.ts';
 import { EMULATOR_ENV } from './emulator.ts';
@@ -74,9 +75,11 @@ export async function listKeys(s3: S3Client, bucket: string): Promise<string[]> 
   return keys;
 }
 
-export async function readJson<T = Record<string, unknown>>(s3: S3Client, bucket: string, key: string): Promise<T> {
+export async function readJson<T = Record<string, unknown>>(s3: S3Client, bucket: string, key: string, schema?: ZodType<T>): Promise<T> {
   const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return JSON.parse(await response.Body!.transformToString()) as T;
+  const value: unknown = JSON.parse(await response.Body!.transformToString());
+  // With a schema, the document must match it (the product's own, not a shape re-declared here).
+  return schema ? schema.parse(value) : (value as T);
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */

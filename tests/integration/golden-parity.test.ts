@@ -8,15 +8,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cosine, sigmoid } from '../../shared/math/vector.ts';
+import { denseResponseSchema, rerankResponseSchema } from '../../shared/request/schema.ts';
 import type { Services } from '../../shared/services.ts';
-import { invoke, servicesFor } from '../helpers/services.ts';
+import { invokeDense, invokeSparse, servicesFor } from '../helpers/services.ts';
 import { benchModelsDir, type Golden, NEEDS_SHARED, REPO_DIR, readGolden, SHARED_DIR } from '../helpers/shared-dir.ts';
-
-interface Dense {
-  embeddings: number[][];
-  usage: { tokens: number };
-  truncated?: number[];
-}
 
 /** Runs `vectorizer invoke` as a user would, in a new process, and parses its output. */
 function cliInvoke(env: Record<string, string>, payload: unknown): Record<string, unknown> {
@@ -52,16 +47,16 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
       test('each text alone matches the reference embedding and token count', async () => {
         const reference = golden.dense[file.replace('onnx/', '')];
         for (const [index, text] of golden.texts.entries()) {
-          const response = await invoke<Dense>(runtime, { messages: [text] });
+          const response = await invokeDense(runtime, { messages: [text] });
           const similarity = cosine(response.embeddings[0], reference.embeddings[index]);
           assert.ok(similarity >= minCosine, `text ${index}: cosine ${similarity} < ${minCosine}`);
-          assert.equal(response.usage.tokens, reference.tokens[index], `text ${index}: token count`);
+          assert.equal(response.usage?.tokens, reference.tokens[index], `text ${index}: token count`);
         }
       });
 
       test('all texts in one request (vectorizer invoke) match the reference', () => {
         const reference = golden.dense[file.replace('onnx/', '')];
-        const response = cliInvoke(env, { messages: golden.texts }) as unknown as Dense;
+        const response = denseResponseSchema.parse(cliInvoke(env, { messages: golden.texts }));
         assert.equal(response.embeddings.length, golden.texts.length);
         for (const [index, embedding] of response.embeddings.entries()) {
           const similarity = cosine(embedding, reference.embeddings[index]);
@@ -71,7 +66,7 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
         const longest = reference.tokens.indexOf(512);
         assert.deepEqual(response.truncated, [longest]);
         assert.equal(
-          response.usage.tokens,
+          response.usage?.tokens,
           reference.tokens.reduce((sum, count) => sum + count, 0),
         );
       });
@@ -90,7 +85,7 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
 
     test('scores are sigmoid(reference logit) and the order follows the reference', () => {
       for (const { query, documents, logits } of golden.rerank['model_quantized.onnx']) {
-        const response = cliInvoke(env, { query, documents }) as { rankings: { index: number; score: number; document: string }[] };
+        const response = rerankResponseSchema.parse(cliInvoke(env, { query, documents }));
         assert.equal(response.rankings.length, documents.length);
         for (const ranking of response.rankings) {
           assert.ok(
@@ -124,7 +119,7 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
 
     test('one text per request: same indices, values within 1e-3', async () => {
       for (const { text, indices, values } of golden.sparse['model_quantized.onnx']) {
-        const response = await invoke<{ sparse_embeddings: { indices: number[]; values: number[] }[] }>(runtime, { messages: [text] });
+        const response = await invokeSparse(runtime, { messages: [text] });
         const [vector] = response.sparse_embeddings;
         assert.deepEqual(vector.indices, indices, `indices of ${JSON.stringify(text)}`);
         for (let i = 0; i < values.length; i++)
@@ -137,7 +132,7 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
 
     test('all texts in one request: cosine >= 0.99 and no reference entry >= 0.1 missing', async () => {
       const reference = golden.sparse['model_quantized.onnx'];
-      const response = await invoke<{ sparse_embeddings: { indices: number[]; values: number[] }[] }>(runtime, {
+      const response = await invokeSparse(runtime, {
         messages: reference.map((entry) => entry.text),
       });
       for (const [row, { indices, values }] of reference.entries()) {
@@ -168,7 +163,7 @@ describe('golden parity', { skip: NEEDS_SHARED }, () => {
     test('embeddings match the reference at cosine >= 0.99', async () => {
       const reference = golden.image['model_quantized.onnx'];
       const images = reference.map(({ file }) => ({ base64: readFileSync(join(SHARED_DIR, 'golden', 'images', file)).toString('base64') }));
-      const response = await invoke<{ embeddings: number[][]; dimension: number }>(runtime, { images });
+      const response = await invokeDense(runtime, { images });
       assert.equal(response.dimension, 512);
       for (const [index, { embedding, file }] of reference.entries()) {
         const similarity = cosine(response.embeddings[index], embedding);

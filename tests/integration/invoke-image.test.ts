@@ -5,16 +5,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp, { type Sharp } from 'sharp';
 import type { Services } from '../../shared/services.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
-import { invoke, servicesFor } from '../helpers/services.ts';
+import { invoke, invokeDense, servicesFor } from '../helpers/services.ts';
 import { rejectsWithCode, tinyModel } from '../helpers/tiny.ts';
-
-interface Dense {
-  embeddings: number[][];
-  dimension: number;
-  model_type: string;
-  count: number;
-  s3_location?: string;
-}
 
 /** A 32x24 image: left half one colour, right half another. */
 function picture(left: [number, number, number], right: [number, number, number]) {
@@ -69,7 +61,7 @@ describe('invoke: image model', () => {
         base64: (await encode(picture([200, 30, 30], [30, 30, 200])).toBuffer()).toString('base64'),
       })),
     );
-    const response = await invoke<Dense>(runtime, { images });
+    const response = await invokeDense(runtime, { images });
     assert.equal(response.model_type, 'image');
     assert.equal(response.count, images.length);
     for (const [index, vector] of response.embeddings.entries()) {
@@ -81,17 +73,17 @@ describe('invoke: image model', () => {
   test('different pictures give different vectors; order survives batching (MAX_BATCH_IMAGES=2)', async () => {
     const red = (await picture([220, 20, 20], [220, 20, 20]).png().toBuffer()).toString('base64');
     const blue = (await picture([20, 20, 220], [20, 20, 220]).png().toBuffer()).toString('base64');
-    const response = await invoke<Dense>(runtime, { images: [{ base64: red }, { base64: blue }, { base64: red }] });
+    const response = await invokeDense(runtime, { images: [{ base64: red }, { base64: blue }, { base64: red }] });
     assert.ok(cosine(response.embeddings[0], response.embeddings[2]) > 0.9999);
     assert.ok(cosine(response.embeddings[0], response.embeddings[1]) < 0.99);
   });
 
   test('base64 with a data: prefix, images[].s3_path and s3_images give the same vectors', async () => {
     await emulator.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'pics/a.png', Body: png }));
-    const plain = await invoke<Dense>(runtime, { images: [{ base64: png.toString('base64') }] });
-    const dataUrl = await invoke<Dense>(runtime, { images: [{ base64: `data:image/png;base64,${png.toString('base64')}` }] });
-    const viaPath = await invoke<Dense>(runtime, { images: [{ s3_path: `${bucket}/pics/a.png` }] });
-    const viaList = await invoke<Dense>(runtime, {
+    const plain = await invokeDense(runtime, { images: [{ base64: png.toString('base64') }] });
+    const dataUrl = await invokeDense(runtime, { images: [{ base64: `data:image/png;base64,${png.toString('base64')}` }] });
+    const viaPath = await invokeDense(runtime, { images: [{ s3_path: `${bucket}/pics/a.png` }] });
+    const viaList = await invokeDense(runtime, {
       s3_images: [`s3://${bucket}/pics/a.png`],
       save_to_s3: { bucket, key: 'out/images.json' },
     });

@@ -5,22 +5,8 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { sigmoid } from '../../shared/math/vector.ts';
 import type { Services } from '../../shared/services.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
-import { invoke, servicesFor } from '../helpers/services.ts';
+import { invoke, invokeRerank, invokeSparse, servicesFor } from '../helpers/services.ts';
 import { rejectsWithCode, tinyModel } from '../helpers/tiny.ts';
-
-interface Sparse {
-  sparse_embeddings: { indices: number[]; values: number[] }[];
-  model_type: string;
-  count: number;
-  usage: { tokens: number };
-  s3_location?: string;
-}
-interface Rerank {
-  rankings: { index: number; score: number; document?: string }[];
-  model_type: string;
-  count: number;
-  s3_location?: string;
-}
 
 describe('invoke: sparse and rerank models', () => {
   let emulator: Emulator;
@@ -48,7 +34,7 @@ describe('invoke: sparse and rerank models', () => {
 
   test('sparse: indices ascending, positive values, independent of batching', async () => {
     const texts = ['a cat sits on the mat', 'the quick brown fox', 'paris'];
-    const together = await invoke<Sparse>(sparse, { messages: texts });
+    const together = await invokeSparse(sparse, { messages: texts });
     assert.equal(sparse.model.type, 'sparse');
     assert.equal(together.model_type, 'sparse');
     assert.equal(together.count, 3);
@@ -57,14 +43,14 @@ describe('invoke: sparse and rerank models', () => {
       assert.equal(vector.indices.length, vector.values.length);
       for (let i = 1; i < vector.indices.length; i++) assert.ok(vector.indices[i] > vector.indices[i - 1]);
       for (const value of vector.values) assert.ok(value > 0);
-      const alone = await invoke<Sparse>(sparse, { messages: [texts[index]] });
+      const alone = await invokeSparse(sparse, { messages: [texts[index]] });
       assert.deepEqual(alone.sparse_embeddings[0].indices, vector.indices);
       for (const [i, value] of alone.sparse_embeddings[0].values.entries()) assert.ok(Math.abs(value - vector.values[i]) < 1e-5);
     }
   });
 
   test('sparse: save_to_s3 and wrong-type fields', async () => {
-    const response = await invoke<Sparse>(sparse, { messages: ['a cat'], save_to_s3: { bucket, key: 'sparse.json' } });
+    const response = await invokeSparse(sparse, { messages: ['a cat'], save_to_s3: { bucket, key: 'sparse.json' } });
     assert.equal(response.s3_location, `s3://${bucket}/sparse.json`);
     const stored = JSON.parse(
       await (await emulator.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'sparse.json' }))).Body!.transformToString(),
@@ -76,7 +62,7 @@ describe('invoke: sparse and rerank models', () => {
   const documents = ['a cat sits on the mat', 'paris is the capital of france', 'the quick brown fox', 'machine learning'];
 
   test('rerank: sigmoid scores sorted descending, documents returned by default', async () => {
-    const response = await invoke<Rerank>(rerank, { query: 'what is machine learning', documents });
+    const response = await invokeRerank(rerank, { query: 'what is machine learning', documents });
     assert.equal(rerank.model.type, 'rerank');
     assert.equal(response.model_type, 'rerank');
     assert.equal(response.count, documents.length);
@@ -89,8 +75,8 @@ describe('invoke: sparse and rerank models', () => {
   });
 
   test('rerank: raw_scores gives the logits; top_k and return_documents:false', async () => {
-    const scored = await invoke<Rerank>(rerank, { query: 'what is machine learning', documents });
-    const raw = await invoke<Rerank>(rerank, {
+    const scored = await invokeRerank(rerank, { query: 'what is machine learning', documents });
+    const raw = await invokeRerank(rerank, {
       query: 'what is machine learning',
       documents,
       raw_scores: true,
@@ -116,7 +102,7 @@ describe('invoke: sparse and rerank models', () => {
     await rejectsWithCode(invoke(rerank, { query: 'q', documents: [] }), 'INVALID_REQUEST');
     const long = Array.from({ length: 40 }, () => 'cat').join(' ');
     await rejectsWithCode(invoke(rerank, { query: 'a cat', documents: [long], truncate: false }), 'INPUT_TOO_LONG');
-    const truncated = await invoke<Rerank & { truncated: number[]; usage: { tokens: number } }>(rerank, {
+    const truncated = await invokeRerank(rerank, {
       query: 'a cat',
       documents: ['the mat', long],
     });

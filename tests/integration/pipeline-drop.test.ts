@@ -6,7 +6,8 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalStack } from '../../local/stack.ts';
 import type { TextEngine } from '../../shared/kinds/text.ts';
 import { cosine } from '../../shared/math/vector.ts';
-import type { VectorsDocument } from '../../shared/pipeline/outputs.ts';
+import { jobErrorRecordSchema, vectorsDocumentSchema } from '../../shared/pipeline/outputs.ts';
+import { denseResponseSchema } from '../../shared/request/schema.ts';
 import { TINY_VOCAB } from '../fixtures/tiny-models.ts';
 import { listKeys, readJson, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';
@@ -69,7 +70,7 @@ describe('pipeline: drop files, get vectors', () => {
 
     const engine = stack.services.engine as TextEngine;
     for (const [key, { texts }] of files) {
-      const document = await readJson<VectorsDocument>(s3, bucket, `${key}.vectors.json`);
+      const document = await readJson(s3, bucket, `${key}.vectors.json`, vectorsDocumentSchema);
       assert.equal(document.source.key, key);
       assert.equal(document.source.bucket, bucket);
       assert.ok(document.source.etag);
@@ -92,7 +93,7 @@ describe('pipeline: drop files, get vectors', () => {
       }
     }
     // Spot-check values against the engine on the same chunk text.
-    const sample = await readJson<VectorsDocument>(s3, bucket, 'drop/long/doc-3.txt.vectors.json');
+    const sample = await readJson(s3, bucket, 'drop/long/doc-3.txt.vectors.json', vectorsDocumentSchema);
     const text = files.get('drop/long/doc-3.txt')!.texts[0];
     const expected = await engine.embed(
       sample.chunks.map((chunk) => text.slice(chunk.start, chunk.end)),
@@ -115,7 +116,7 @@ describe('pipeline: drop files, get vectors', () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'dup/a.txt', Body: 'the quick brown fox' }));
     const first = await waitFor('the output', async () =>
       (await listKeys(s3, bucket)).includes('dup/a.txt.vectors.json')
-        ? readJson<VectorsDocument>(s3, bucket, 'dup/a.txt.vectors.json')
+        ? readJson(s3, bucket, 'dup/a.txt.vectors.json', vectorsDocumentSchema)
         : undefined,
     );
     const sqs = new SQSClient({
@@ -134,13 +135,13 @@ describe('pipeline: drop files, get vectors', () => {
       ),
     );
     await new Promise((resolve) => setTimeout(resolve, 2500));
-    const again = await readJson<VectorsDocument>(s3, bucket, 'dup/a.txt.vectors.json');
+    const again = await readJson(s3, bucket, 'dup/a.txt.vectors.json', vectorsDocumentSchema);
     assert.equal(again.created_at, first.created_at, 'the current output was kept, not recomputed');
     assert.deepEqual((await listKeys(s3, bucket)).filter((key) => key.startsWith('dup/')).sort(), ['dup/a.txt', 'dup/a.txt.vectors.json']);
     // A changed object (new ETag) is embedded again, to the same key.
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'dup/a.txt', Body: 'a lazy dog' }));
     const changed = await waitFor('the new output', async () => {
-      const document = await readJson<VectorsDocument>(s3, bucket, 'dup/a.txt.vectors.json');
+      const document = await readJson(s3, bucket, 'dup/a.txt.vectors.json', vectorsDocumentSchema);
       return document.source.etag !== first.source.etag ? document : undefined;
     });
     assert.equal(changed.source.size, 'a lazy dog'.length);
@@ -170,18 +171,18 @@ describe('pipeline: drop files, get vectors', () => {
     );
     const explicit = await waitFor('jobs/explicit.json', async () =>
       (await listKeys(s3, bucket)).includes('jobs/explicit.json')
-        ? readJson<{ count: number; s3_location: string }>(s3, bucket, 'jobs/explicit.json')
+        ? readJson(s3, bucket, 'jobs/explicit.json', denseResponseSchema)
         : undefined,
     );
     assert.equal(explicit.count, 2);
     const resultKey = `vectorizer-results/${sent.MessageId}.json`;
     const implicit = await waitFor(resultKey, async () =>
-      (await listKeys(s3, bucket)).includes(resultKey) ? readJson<{ count: number }>(s3, bucket, resultKey) : undefined,
+      (await listKeys(s3, bucket)).includes(resultKey) ? readJson(s3, bucket, resultKey, denseResponseSchema) : undefined,
     );
     assert.equal(implicit.count, 1);
     const refused = await waitFor('jobs/bad.json.error.json', async () =>
       (await listKeys(s3, bucket)).includes('jobs/bad.json.error.json')
-        ? readJson<{ error: { code: string } }>(s3, bucket, 'jobs/bad.json.error.json')
+        ? readJson(s3, bucket, 'jobs/bad.json.error.json', jobErrorRecordSchema)
         : undefined,
     );
     assert.equal(refused.error.code, 'INVALID_REQUEST');

@@ -5,7 +5,7 @@ import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { LocalStack } from '../../local/stack.ts';
-import type { ErrorRecord } from '../../shared/pipeline/outputs.ts';
+import { errorRecordSchema } from '../../shared/pipeline/outputs.ts';
 import { listKeys, readJson, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';
 
@@ -102,7 +102,7 @@ describe('pipeline: nothing lost under faults', () => {
     });
     const codes = await Promise.all(
       ['mix/bad.json', 'mix/latin1.txt', 'mix/empty.md'].map((key) =>
-        readJson<ErrorRecord>(stack.services.s3, bucket, `${key}.error.json`),
+        readJson(stack.services.s3, bucket, `${key}.error.json`, errorRecordSchema),
       ),
     );
     assert.deepEqual(

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import sharp, { type Sharp } from 'sharp';
 import type { LocalStack } from '../../local/stack.ts';
-import type { ErrorRecord, VectorsDocument } from '../../shared/pipeline/outputs.ts';
+import { errorRecordSchema, vectorsDocumentSchema } from '../../shared/pipeline/outputs.ts';
 import { listKeys, readJson, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';
 
@@ -56,14 +56,14 @@ describe('pipeline: images', () => {
         : undefined;
     });
     for (const key of files) {
-      const document = await readJson<VectorsDocument>(stack.services.s3, bucket, `${key}.vectors.json`);
+      const document = await readJson(stack.services.s3, bucket, `${key}.vectors.json`, vectorsDocumentSchema);
       assert.equal(document.model_type, 'image');
       assert.equal(document.count, 1);
       assert.equal(document.chunks[0].vector?.length, document.dimension);
     }
-    const text = await readJson<ErrorRecord>(stack.services.s3, bucket, 'photos/notes.txt.error.json');
+    const text = await readJson(stack.services.s3, bucket, 'photos/notes.txt.error.json', errorRecordSchema);
     assert.equal(text.error.code, 'UNSUPPORTED_FILE_TYPE');
-    const broken = await readJson<ErrorRecord>(stack.services.s3, bucket, 'photos/broken.png.error.json');
+    const broken = await readJson(stack.services.s3, bucket, 'photos/broken.png.error.json', errorRecordSchema);
     assert.equal(broken.error.code, 'INVALID_INPUT_DATA');
   });
 });
