@@ -22,8 +22,8 @@ function localContext(functionName: string) {
 }
 
 /**
- * `vectorizer invoke --payload FILE|-`: loads functions/invoke.ts exactly as Lambda does (its
- * configuration comes from the same environment variables), runs one event, prints the JSON.
+ * `vectorizer invoke --payload FILE|-`: builds the invoke handler as functions/invoke.ts does (the
+ * same environment variables, read from the command's environment), runs one event, prints the JSON.
  * Exit code 0 on success, 1 with an error JSON on failure, 2 on a usage error.
  */
 export async function runInvoke(args: string[], io: CliIo): Promise<number> {
@@ -42,9 +42,15 @@ export async function runInvoke(args: string[], io: CliIo): Promise<number> {
     } catch (cause) {
       throw new InvalidRequestError(`--payload ${payloadPath} is not valid JSON (${(cause as Error).message}).`);
     }
-    // Imported here, after the environment is final, exactly as the Lambda runtime imports it.
-    const { handler } = await import('../../functions/invoke.ts');
-    const result = await handler(event, localContext('vectorizer-invoke') as never);
+    // What functions/invoke.ts does at a cold start, from the environment this command was given
+    // (io.env, which tests and embedding programs set) rather than the process's.
+    const { loadConfig } = await import('../config.ts');
+    const { createServices } = await import('../services.ts');
+    const creating = createServices(loadConfig(io.env));
+    const { createInvokeHandler } = await import('../handlers.ts');
+    const services = await creating;
+    const handler = createInvokeHandler(services);
+    const result = await handler(event, localContext('vectorizer-invoke') as never).finally(() => services.dispose());
     io.stdout.write(`${JSON.stringify(result)}\n`);
     // An HTTP-shaped event answers with a status code instead of throwing.
     const status = (result as { statusCode?: unknown }).statusCode;

@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runInvoke } from '../../shared/cli/invoke.ts';
+import { denseResponseSchema } from '../../shared/request/schema.ts';
 import type { Services } from '../../shared/services.ts';
 import { invoke, servicesFor } from '../helpers/services.ts';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
@@ -141,6 +143,21 @@ describe('HTTP events and the CLI', () => {
     const bad = runCli(['list-models', '--format', 'yaml'], {});
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /table, markdown, json/);
+  });
+
+  test('vectorizer invoke honours the environment it is given, not the process environment', async () => {
+    const payload = join(model.dir, 'honour.json');
+    await writeFile(payload, JSON.stringify({ messages: ['a cat'] }));
+    const out: string[] = [];
+    const code = await runInvoke(['--payload', payload], {
+      env: { MODEL_ID: 'tiny/given', MODEL_DIR: model.dir, ORT_SESSIONS: '1' },
+      stdin: process.stdin,
+      stdout: { write: (chunk: string) => out.push(chunk) },
+      stderr: { write: () => true },
+    });
+    assert.equal(code, 0, out.join(''));
+    assert.equal(process.env.MODEL_DIR, undefined);
+    assert.equal(denseResponseSchema.parse(JSON.parse(out.join(''))).model_id, 'tiny/given');
   });
 
   test('a model folder that cannot load: the CLI says on stderr which model and file failed, and why', async () => {
