@@ -9,7 +9,7 @@ import { rankByScore } from '../math/ranking.ts';
 import { sigmoid } from '../math/vector.ts';
 import { checkCount, withTruncation } from '../request/checks.ts';
 import type { RerankResponse } from '../request/schema.ts';
-import { TOKEN_INPUTS, TOKENIZER_FILES, TOKENIZER_OPTIONAL_FILES, tokenBatchLimits } from './text.ts';
+import { TOKENIZED_MODEL, tokenBatchLimits } from './text.ts';
 import type { Engine, EngineParts, ModelKind, TextOptions, TextUsage } from './types.ts';
 
 const EXAMPLE = '{"query": "...", "documents": ["...", "..."]}';
@@ -66,9 +66,7 @@ function rerankEngine(model: TextModel, parts: EngineParts): RerankEngine {
 
 export const rerankKind: ModelKind = {
   type: 'rerank',
-  requiredFiles: TOKENIZER_FILES,
-  optionalFiles: TOKENIZER_OPTIONAL_FILES,
-  inputs: TOKEN_INPUTS,
+  ...TOKENIZED_MODEL,
   // fastembed-rs reads `logits` by name (src/reranking/impl.rs); a single-output export is read too.
   output: { onlyOne: true, names: ['logits'] },
   request: { fields: ['query', 'documents', 'top_k', 'return_documents', 'raw_scores', 'truncate'], example: EXAMPLE },

@@ -4,7 +4,6 @@
  * `[batch, seq, hidden]`. Serves `{"messages": [...]}` and embeds the worker's text chunks.
  */
 import { join } from 'node:path';
-import { coalesce } from '../engines/batching/coalesce.ts';
 import { checkOutputShape } from '../engines/session/contract.ts';
 import type { OutputTensor } from '../engines/session/types.ts';
 import { openTextModel, type TextModel } from '../engines/text-model.ts';
@@ -14,7 +13,7 @@ import { type SparseLinearHead, type SparseVector, sparseLinearRow, spladeRow } 
 import { readSparseLinearHead, SPARSE_LINEAR_FILE } from '../models/sparse-linear.ts';
 import { textInputsOf, withTruncation } from '../request/checks.ts';
 import type { SparseResponse } from '../request/schema.ts';
-import { EXAMPLE, TOKEN_INPUTS, TOKENIZER_FILES, TOKENIZER_OPTIONAL_FILES, tokenBatchLimits } from './text.ts';
+import { EXAMPLE, passageEmbedder, TOKENIZED_MODEL, tokenBatchLimits } from './text.ts';
 import type { Engine, EngineParts, ModelKind, TextOptions, TextUsage, TokenCounter } from './types.ts';
 
 /**
@@ -84,16 +83,11 @@ function sparseEngine(model: TextModel, parts: EngineParts, read: RowReader): Sp
         result.truncated,
       );
     },
-    documentEmbedder() {
-      return {
-        reads: 'texts',
-        tokens: model.tokens,
-        embed: coalesce(async (texts: string[]) => {
-          const result = await engine.embed(texts, { truncate: true, inputType: 'passage' });
-          return result.vectors.map((sparse, index) => ({ sparse, tokens: result.counts[index] }));
-        }),
-      };
-    },
+    documentEmbedder: () =>
+      passageEmbedder(model.tokens, async (texts) => {
+        const result = await engine.embed(texts, { truncate: true, inputType: 'passage' });
+        return result.vectors.map((sparse, index) => ({ sparse, tokens: result.counts[index] }));
+      }),
     dispose: () => model.session.release(),
   };
   return engine;
@@ -101,9 +95,7 @@ function sparseEngine(model: TextModel, parts: EngineParts, read: RowReader): Sp
 
 export const sparseKind: ModelKind = {
   type: 'sparse',
-  requiredFiles: TOKENIZER_FILES,
-  optionalFiles: TOKENIZER_OPTIONAL_FILES,
-  inputs: TOKEN_INPUTS,
+  ...TOKENIZED_MODEL,
   output: { onlyOne: true, names: ['logits'] },
   request: { fields: ['messages', 's3_file', 'input_type', 'truncate'], example: EXAMPLE },
   batchLimits: (limits, sessions) => tokenBatchLimits(Math.min(limits.maxBatchTokens, SPARSE_BATCH_TOKENS), sessions),

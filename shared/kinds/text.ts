@@ -14,7 +14,7 @@ import { l2NormalizeInPlace, toNumberArray } from '../math/vector.ts';
 import type { ModelSpec } from '../models/types.ts';
 import { textInputsOf, withTruncation } from '../request/checks.ts';
 import type { DenseResponse } from '../request/schema.ts';
-import type { Engine, EngineParts, ModelKind, TextOptions, TextUsage, TokenCounter } from './types.ts';
+import type { DocumentEmbedder, Embedded, Engine, EngineParts, ModelKind, TextOptions, TextUsage, TokenCounter } from './types.ts';
 
 /** Rows per model run: past this, larger batches no longer run faster, they only hold more memory. */
 export const MAX_ROWS_PER_RUN = 256;
@@ -31,6 +31,21 @@ export const TOKEN_INPUTS = [
 ] as const;
 
 export const EXAMPLE = '{"messages": ["Hello world"]} or {"s3_file": "bucket/key"}';
+
+/** What every tokenizer-based kind (text, sparse, rerank) needs of a model folder and feeds its graph. */
+export const TOKENIZED_MODEL = {
+  requiredFiles: TOKENIZER_FILES,
+  optionalFiles: TOKENIZER_OPTIONAL_FILES,
+  inputs: TOKEN_INPUTS,
+} as const;
+
+/**
+ * The worker's embedder of a text-input kind: chunks go in as passages (the model's passage
+ * prefix), and concurrent files share token-budget batches.
+ */
+export function passageEmbedder(tokens: TokenCounter, embed: (texts: string[]) => Promise<Embedded[]>): DocumentEmbedder {
+  return { reads: 'texts', tokens, embed: coalesce(embed) };
+}
 
 /** Padded tokens in flight share MAX_BATCH_TOKENS; rows per run are capped. */
 export function tokenBatchLimits(budget: number, sessions: number): BatchLimits {
@@ -88,17 +103,12 @@ export function textEngine(model: TextModel, parts: EngineParts): TextEngine {
         result.truncated,
       );
     },
-    documentEmbedder() {
-      return {
-        reads: 'texts',
-        tokens: model.tokens,
-        // Chunks already fit the model; truncation is only a guard against tokenizer edge cases.
-        embed: coalesce(async (texts: string[]) => {
-          const result = await engine.embed(texts, { truncate: true, inputType: 'passage' });
-          return result.embeddings.map((vector, index) => ({ vector: toNumberArray(vector), tokens: result.counts[index] }));
-        }),
-      };
-    },
+    documentEmbedder: () =>
+      // Chunks already fit the model; truncation is only a guard against tokenizer edge cases.
+      passageEmbedder(model.tokens, async (texts) => {
+        const result = await engine.embed(texts, { truncate: true, inputType: 'passage' });
+        return result.embeddings.map((vector, index) => ({ vector: toNumberArray(vector), tokens: result.counts[index] }));
+      }),
     dispose: () => model.session.release(),
   };
   return engine;
@@ -106,9 +116,7 @@ export function textEngine(model: TextModel, parts: EngineParts): TextEngine {
 
 export const textKind: ModelKind = {
   type: 'text',
-  requiredFiles: TOKENIZER_FILES,
-  optionalFiles: TOKENIZER_OPTIONAL_FILES,
-  inputs: TOKEN_INPUTS,
+  ...TOKENIZED_MODEL,
   // fastembed-rs (src/text_embedding/output.rs): the only output, then these names in this order.
   output: { onlyOne: true, names: ['text_embeds', 'last_hidden_state', 'sentence_embedding'] },
   request: { fields: ['messages', 's3_file', 'input_type', 'truncate'], example: EXAMPLE },

@@ -120,6 +120,16 @@ const FAMILY = {
 
 const CLIP_PREPROCESSING = 'CLIPImageProcessor: shortest edge 224 (bicubic), centre crop 224, rescale 1/255, CLIP mean/std';
 
+/** Unicom exports (open-metric-learning): one input, one output, CLIP-style preprocessing. */
+const UNICOM: Family = {
+  pooling: 'none',
+  maxTokens: 0,
+  outputShape: (dimension) => `its only output [batch, ${dimension}]`,
+  preprocessing: CLIP_PREPROCESSING,
+  unverified: ["the export's input and output names (its only input and only output are read)", 'the preprocessor_config.json values'],
+  sources: [FASTEMBED_IMAGE],
+};
+
 interface RowInput {
   id: string;
   dimension: number | null;
@@ -297,28 +307,14 @@ const ROWS = [
     dimension: 768,
     description: 'Unicom Unicom-ViT-B-16 from open-metric-learning',
     file: 'model.onnx',
-    family: {
-      pooling: 'none',
-      maxTokens: 0,
-      outputShape: (dimension) => `its only output [batch, ${dimension}]`,
-      preprocessing: CLIP_PREPROCESSING,
-      unverified: ["the export's input and output names (its only input and only output are read)", 'the preprocessor_config.json values'],
-      sources: [FASTEMBED_IMAGE],
-    },
+    family: UNICOM,
   }),
   row('image', {
     id: 'Qdrant/Unicom-ViT-B-32',
     dimension: 512,
     description: 'Unicom Unicom-ViT-B-32 from open-metric-learning',
     file: 'model.onnx',
-    family: {
-      pooling: 'none',
-      maxTokens: 0,
-      outputShape: (dimension) => `its only output [batch, ${dimension}]`,
-      preprocessing: CLIP_PREPROCESSING,
-      unverified: ["the export's input and output names (its only input and only output are read)", 'the preprocessor_config.json values'],
-      sources: [FASTEMBED_IMAGE],
-    },
+    family: UNICOM,
   }),
   // fastembed-rs tests: "outputs a 3D tensor with a different output key ('last_hidden_state')"; token 0 is the embedding.
   row('image', {
