@@ -33,6 +33,8 @@ export interface TextModel {
   readonly tokens: TokenCounter;
   /** Encodes texts with the model's prefix for `inputType`, truncating or rejecting per options. */
   encodeTexts(texts: readonly string[], options: TextOptions): { encodings: Encoding[] } & TextUsage;
+  /** Encodes one `(query, document)` pair per document (cross-encoders), truncating or rejecting per options. */
+  encodePairs(query: string, documents: readonly string[], options: TextOptions): { encodings: Encoding[] } & TextUsage;
   /**
    * Runs encodings in token-budget batches; `read` turns each batch's output into one result per
    * row (the output tensor is released right after). Results come back in the encodings' order.
@@ -63,6 +65,9 @@ export async function openTextModel(options: EngineParts): Promise<TextModel> {
     encodeTexts(texts, textOptions) {
       const prefixed = applyPrefix(texts, textOptions.inputType ? spec.prefixes[textOptions.inputType] : undefined);
       return usageOf(prefixed.map((text, index) => tokenizer.encode(text, textOptions.truncate, index)));
+    },
+    encodePairs(query, documents, textOptions) {
+      return usageOf(documents.map((document, index) => tokenizer.encodePair(query, document, textOptions.truncate, index)));
     },
     runBatches(encodings, limits, read) {
       return runInBatches(

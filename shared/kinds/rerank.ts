@@ -2,8 +2,9 @@
  * Cross-encoder reranking: one `(query, document)` pair per row, the first logit as the score
  * (sigmoid unless `raw_scores`). Serves `{"query": ..., "documents": [...]}`; embeds no documents.
  */
+
 import { checkOutputShape } from '../engines/session/contract.ts';
-import { openTextModel, type TextModel, usageOf } from '../engines/text-model.ts';
+import { openTextModel, type TextModel } from '../engines/text-model.ts';
 import { UnsupportedForModelError } from '../errors.ts';
 import { rankByScore } from '../math/ranking.ts';
 import { sigmoid } from '../math/vector.ts';
@@ -27,9 +28,7 @@ function rerankEngine(model: TextModel, parts: EngineParts): RerankEngine {
     type: 'rerank',
     spec,
     async score(query, documents, textOptions) {
-      const { encodings, ...usage } = usageOf(
-        documents.map((document, index) => model.tokenizer.encodePair(query, document, textOptions.truncate, index)),
-      );
+      const { encodings, ...usage } = model.encodePairs(query, documents, textOptions);
       const logits = await model.runBatches(encodings, batchLimits, (output, tensors) => {
         // [batch, labels]: single-label cross-encoders have one column; take the first either way.
         const labels = output.dims.length > 1 ? output.dims[1] : 1;

@@ -3,7 +3,6 @@
  * logits `[batch, seq, vocab]`, and BGE-M3's `sparse_linear` over token hidden states
  * `[batch, seq, hidden]`. Serves `{"messages": [...]}` and embeds the worker's text chunks.
  */
-import { join } from 'node:path';
 import { checkOutputShape } from '../engines/session/contract.ts';
 import type { OutputTensor } from '../engines/session/types.ts';
 import { openTextModel, type TextModel } from '../engines/text-model.ts';
@@ -107,11 +106,7 @@ export const sparseKind: ModelKind = {
     if (parts.spec.sparseHead === 'bge-m3') {
       checkOutputShape(model.session, model.outputName, { ranks: [3], what: 'token hidden states [batch, seq, hidden]' }, model.label);
       const hidden = model.session.shapes[model.outputName]?.[2];
-      const head = readSparseLinearHead(
-        join(parts.spec.dir, SPARSE_LINEAR_FILE),
-        typeof hidden === 'number' ? hidden : undefined,
-        parts.spec.id,
-      );
+      const head = readSparseLinearHead(parts.spec.dir, typeof hidden === 'number' ? hidden : undefined, parts.spec.id);
       return sparseEngine(model, parts, sparseLinearReader(head, model.tokenizer.specialIds(BGE_M3_SKIPPED), parts.spec.id));
     }
     checkOutputShape(model.session, model.outputName, { ranks: [3], what: 'MLM logits [batch, seq, vocab]' }, model.label);

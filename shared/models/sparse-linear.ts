@@ -6,6 +6,7 @@
  * (hidden x 4 bytes, and 4 bytes), so no pickle needs reading.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigurationError } from '../errors.ts';
 import type { SparseLinearHead } from '../math/sparse.ts';
 
@@ -60,10 +61,11 @@ function entryFloats(bytes: Buffer, entry: ZipEntry): Float32Array {
 }
 
 /**
- * The head of `path`, checked against the model's hidden size.
+ * The head in a model folder (`sparse_linear.pt`), checked against the model's hidden size.
  * @throws ConfigurationError naming the file, what it holds and what was expected.
  */
-export function readSparseLinearHead(path: string, hidden: number | undefined, modelId: string): SparseLinearHead {
+export function readSparseLinearHead(dir: string, hidden: number | undefined, modelId: string): SparseLinearHead {
+  const path = join(dir, SPARSE_LINEAR_FILE);
   try {
     const bytes = readFileSync(path);
     const storages = zipEntries(bytes).filter((entry) => /(^|\/)data\/\d+$/.test(entry.name));
