@@ -14,7 +14,7 @@ export function encodeS3EventKey(key: string): string {
   return encodeURIComponent(key).replace(/%2F/g, '/').replace(/%20/g, '+');
 }
 
-/** A real S3 ObjectCreated:Put event notification body, as S3 sends it to SQS. */
+/** A real S3 event notification body (ObjectCreated:Put, or ObjectRemoved:Delete), as S3 sends it to SQS. */
 export function s3EventNotification(input: {
   bucket: string;
   key: string;
@@ -23,6 +23,8 @@ export function s3EventNotification(input: {
   region: string;
   configurationId: string;
   now: Date;
+  /** Default `ObjectCreated:Put`. */
+  eventName?: 'ObjectCreated:Put' | 'ObjectRemoved:Delete';
 }) {
   return {
     Records: [
@@ -31,7 +33,7 @@ export function s3EventNotification(input: {
         eventSource: 'aws:s3',
         awsRegion: input.region,
         eventTime: input.now.toISOString(),
-        eventName: 'ObjectCreated:Put',
+        eventName: input.eventName ?? 'ObjectCreated:Put',
         userIdentity: { principalId: 'local' },
         requestParameters: { sourceIPAddress: '127.0.0.1' },
         responseElements: { 'x-amz-request-id': randomUUID(), 'x-amz-id-2': randomUUID() },
@@ -52,15 +54,16 @@ export function s3EventNotification(input: {
 }
 
 export interface UploadSource {
-  /** Calls `onUpload` for every object put into the emulator, in order. */
-  onUpload(listener: (bucket: string, key: string) => void): void;
+  /** Calls `listener` for every object put into (`uploaded`) or deleted from (`deleted`) the emulator, in order. */
+  onUpload(listener: (bucket: string, key: string, change: 'uploaded' | 'deleted') => void): void;
   /** Puts a message on a queue from inside the emulator, as S3 delivers notifications (no client call). */
   deliver?(queueName: string, body: string): void;
 }
 
 /**
- * The local stand-in for S3 event notifications (fauxqs has none): every upload that passes a
- * rule's prefix/suffix filter becomes a real event-notification message on the rule's queue.
+ * The local stand-in for S3 event notifications (fauxqs has none): every upload or delete that
+ * passes a rule's prefix/suffix filter becomes a real event-notification message on the rule's
+ * queue (ObjectCreated:Put or ObjectRemoved:Delete, as the deployment configures both).
  */
 export function startNotificationBridge(options: {
   uploads: UploadSource;
@@ -72,20 +75,22 @@ export function startNotificationBridge(options: {
   logger: Logger;
 }): { sent(): number } {
   let sent = 0;
-  options.uploads.onUpload((bucket, key) => {
+  options.uploads.onUpload((bucket, key, change) => {
     const rules = options.rules.filter((rule) => matchesRule(rule, bucket, key));
     for (const rule of rules) {
       void (async () => {
-        const head = await headObject(options.s3, { bucket, key });
-        if (!head) return; // deleted again before the notification went out
+        const created = change === 'uploaded';
+        const head = created ? await headObject(options.s3, { bucket, key }) : undefined;
+        if (created && !head) return; // deleted again before the notification went out
         const body = s3EventNotification({
           bucket,
           key,
-          size: head.size,
-          etag: head.etag,
+          size: head?.size ?? 0,
+          etag: head?.etag,
           region: options.region,
           configurationId: `vectorizer-${rule.queue}`,
           now: new Date(),
+          eventName: created ? 'ObjectCreated:Put' : 'ObjectRemoved:Delete',
         });
         if (options.uploads.deliver) options.uploads.deliver(rule.queue, JSON.stringify(body));
         else await options.sqs.send(new SendMessageCommand({ QueueUrl: options.queueUrls[rule.queue], MessageBody: JSON.stringify(body) }));

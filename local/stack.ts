@@ -64,6 +64,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       ...options.env,
       AWS_ENDPOINT_URL: awsEndpoint,
       RESULTS_BUCKET: options.env.RESULTS_BUCKET ?? options.resources.buckets[0],
+      // The local stack keeps a LanceDB index of dense models (INDEX_URI, default
+      // ~/.cache/serverless-vectorizer/index) so `vectorizer search` works, after a restart too.
+      INDEX_SINK: options.env.INDEX_SINK ?? 'auto',
     };
     const config = loadConfig(env, { modelId: 'Xenova/bge-small-en-v1.5' });
     const s3 = await createS3Client(config.s3);
@@ -165,7 +168,8 @@ export async function startEmulator(resources: Resources, port: number): Promise
       // fauxqs's spy sees every upload, synchronously, in order. This predicate never matches, so
       // it stays registered and observes every event.
       void emulator.spy.waitForMessage((message) => {
-        if (message.service === 's3' && message.status === 'uploaded') listener(message.bucket, message.key);
+        if (message.service === 's3' && (message.status === 'uploaded' || message.status === 'deleted'))
+          listener(message.bucket, message.key, message.status);
         return false;
       });
     },

@@ -10,6 +10,24 @@ export interface Config {
   readonly runtime: RuntimeConfig;
   readonly s3: S3Config;
   readonly pipeline: PipelineConfig;
+  readonly index: IndexConfig;
+}
+
+/** Where the vectors are kept searchable, besides the sidecar documents. */
+export const INDEX_SINKS = ['none', 'lancedb', 's3vectors', 'auto'] as const;
+export type IndexSinkName = (typeof INDEX_SINKS)[number];
+
+export interface IndexConfig {
+  /** `INDEX_SINK`: `none` (sidecars only), `lancedb`, `s3vectors`, or `auto` (lancedb for dense models, none for the others; the local stack's default). */
+  readonly sink: IndexSinkName;
+  /** `INDEX_URI`: LanceDB's database, a folder or `s3://bucket/prefix`; default the user cache's index folder. */
+  readonly uri: string;
+  /** `INDEX_NAME`: the table (LanceDB) or index (S3 Vectors); default derived from the model id. */
+  readonly name?: string;
+  /** `S3VECTORS_BUCKET`: the vector bucket holding the index (s3vectors). */
+  readonly vectorBucket?: string;
+  /** `AWS_ENDPOINT_URL_S3VECTORS`: an S3 Vectors stand-in (tests); unset means AWS. */
+  readonly s3VectorsEndpoint?: string;
 }
 
 /** How the worker names and places what it writes. */
@@ -153,10 +171,28 @@ function readCredentials(env: Env): S3Config['credentials'] {
 }
 
 /** Lambda gives a writable /tmp only; elsewhere the XDG-style user cache is the expected place. */
-function defaultCacheDir(env: Env): string {
-  if (env.AWS_LAMBDA_FUNCTION_NAME) return '/tmp/serverless-vectorizer/models';
+function defaultCacheDir(env: Env, what: 'models' | 'index'): string {
+  if (env.AWS_LAMBDA_FUNCTION_NAME) return `/tmp/serverless-vectorizer/${what}`;
   const base = readString(env, 'XDG_CACHE_HOME') ?? join(homedir(), '.cache');
-  return join(base, 'serverless-vectorizer', 'models');
+  return join(base, 'serverless-vectorizer', what);
+}
+
+function readIndex(env: Env): IndexConfig {
+  const sink = readString(env, 'INDEX_SINK') ?? 'none';
+  if (!(INDEX_SINKS as readonly string[]).includes(sink)) {
+    throw new ConfigurationError(`INDEX_SINK=${JSON.stringify(sink)} is not valid: expected one of ${INDEX_SINKS.join(', ')}.`);
+  }
+  const vectorBucket = readString(env, 'S3VECTORS_BUCKET');
+  if (sink === 's3vectors' && !vectorBucket) {
+    throw new ConfigurationError('INDEX_SINK=s3vectors needs S3VECTORS_BUCKET: the vector bucket that holds the index.');
+  }
+  return {
+    sink: sink as IndexSinkName,
+    uri: readString(env, 'INDEX_URI') ?? defaultCacheDir(env, 'index'),
+    name: readString(env, 'INDEX_NAME'),
+    vectorBucket,
+    s3VectorsEndpoint: readString(env, 'AWS_ENDPOINT_URL_S3VECTORS'),
+  };
 }
 
 /**
@@ -179,7 +215,7 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
       dir: readString(env, 'MODEL_DIR'),
       file: readString(env, 'MODEL_FILE'),
       type: readModelType(env),
-      cacheDir: readString(env, 'MODEL_CACHE_DIR') ?? defaultCacheDir(env),
+      cacheDir: readString(env, 'MODEL_CACHE_DIR') ?? defaultCacheDir(env, 'models'),
       allowDownload: readBoolean(env, 'MODEL_DOWNLOAD', true),
       hubUrl: readString(env, 'HF_ENDPOINT') ?? DEFAULTS.hubUrl,
       revision: readString(env, 'MODEL_REVISION') ?? 'main',
@@ -213,5 +249,6 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
       chunkOverlapTokens: readInteger(env, 'CHUNK_OVERLAP_TOKENS', 32, 0),
       chunkMaxTokens: readString(env, 'CHUNK_MAX_TOKENS') ? readInteger(env, 'CHUNK_MAX_TOKENS', 0, 8) : undefined,
     },
+    index: readIndex(env),
   };
 }

@@ -7,6 +7,8 @@ import { createEngine } from './engines/index.ts';
 import { externalDataOf } from './engines/session/model-file.js';
 import { resolveSessionOptions } from './engines/session/sizing.ts';
 import { ConfigurationError, VectorizerError } from './errors.ts';
+import { openIndexSink } from './index/open.ts';
+import type { IndexSink } from './index/types.ts';
 import type { DocumentEmbedder, Engine } from './kinds/types.ts';
 import type { DownloadProgress } from './models/download.ts';
 import { resolveModel } from './models/resolve.ts';
@@ -25,6 +27,8 @@ export interface Services {
   /** The worker's embedder over the engine (its batching merges the files of a batch). */
   readonly documents: DocumentEmbedder;
   readonly s3: S3Client;
+  /** The vector index kept in sync with the bucket (`INDEX_SINK`); absent for `none`. */
+  readonly index?: IndexSink;
   dispose(): Promise<void>;
 }
 
@@ -56,6 +60,10 @@ export async function createServices(
     );
   });
   const s3 = options.s3 ?? lazyS3Client(config.s3);
+  const index = await openIndexSink(config.index, config.s3, model).catch(async (error: unknown) => {
+    await engine.dispose();
+    throw error;
+  });
   // Imported here, not above: Powertools loads while the model's session opens on its thread.
   const { logger } = await import('./logger.ts');
   logger.info('model loaded', {
@@ -67,5 +75,15 @@ export async function createServices(
     intra_op_threads: session.intraOpThreads,
     load_ms: Math.round(performance.now() - started),
   });
-  return { config, model, engine, documents: engine.documentEmbedder(), s3, dispose: () => engine.dispose() };
+  return {
+    config,
+    model,
+    engine,
+    documents: engine.documentEmbedder(),
+    s3,
+    ...(index ? { index } : {}),
+    async dispose() {
+      await Promise.all([engine.dispose(), index?.close()]);
+    },
+  };
 }

@@ -21,6 +21,11 @@ export const PRODUCT_COMMANDS: Readonly<Record<string, Command>> = Object.freeze
                                      Print the model catalog (json: every row's full contract).`,
     run: async (args, io) => (await import('./list-models.ts')).runListModels(args, io),
   },
+  search: {
+    usage: `search "query" [--top-k N] [--filter name=value ...] [--prefix P] [--bucket B] [--json]
+                                     Search the vector index (INDEX_SINK; from a laptop, npm start's LanceDB index).`,
+    run: async (args, io) => (await import('./search.ts')).runSearch(args, io),
+  },
   download: {
     usage: `download [--model ID] [--file F] [--dir DIR] [--revision R] [--checksums FILE]
                                      Download a catalog model into a folder (hub: HF_ENDPOINT).`,

@@ -12,8 +12,8 @@ import { InternalError } from '../errors.ts';
 import { clsPool, meanPool, splitRows } from '../math/pooling.ts';
 import { l2NormalizeInPlace, toNumberArray } from '../math/vector.ts';
 import type { ModelSpec } from '../models/types.ts';
-import { textInputsOf, withTruncation } from '../request/checks.ts';
-import type { DenseResponse } from '../request/schema.ts';
+import { requireExactlyOne, textInputsOf, withTruncation } from '../request/checks.ts';
+import type { DenseResponse, SearchResponse } from '../request/schema.ts';
 import type { DocumentEmbedder, Embedded, Engine, EngineParts, ModelKind, TextOptions, TextUsage, TokenCounter } from './types.ts';
 
 /** Rows per model run: past this, larger batches no longer run faster, they only hold more memory. */
@@ -31,6 +31,7 @@ export const TOKEN_INPUTS = [
 ] as const;
 
 export const EXAMPLE = '{"messages": ["Hello world"]} or {"s3_file": "bucket/key"}';
+const TEXT_EXAMPLE = `${EXAMPLE} or {"search": {"query": "...", "top_k": 10}}`;
 
 /** What every tokenizer-based kind (text, sparse, rerank) needs of a model folder and feeds its graph. */
 export const TOKENIZED_MODEL = {
@@ -88,7 +89,11 @@ export function textEngine(model: TextModel, parts: EngineParts): TextEngine {
       });
       return { embeddings, ...usage };
     },
-    async handle(request, services): Promise<DenseResponse> {
+    async handle(request, services): Promise<DenseResponse | SearchResponse> {
+      if (request.search) {
+        requireExactlyOne(request, ['messages', 's3_file', 'search'], engine, TEXT_EXAMPLE);
+        return (await import('../index/search.ts')).searchIndex(engine, services.index, request.search);
+      }
       const { texts, options } = await textInputsOf(request, engine, services, EXAMPLE);
       const result = await engine.embed(texts, options);
       return withTruncation(
@@ -119,7 +124,7 @@ export const textKind: ModelKind = {
   ...TOKENIZED_MODEL,
   // fastembed-rs (src/text_embedding/output.rs): the only output, then these names in this order.
   output: { onlyOne: true, names: ['text_embeds', 'last_hidden_state', 'sentence_embedding'] },
-  request: { fields: ['messages', 's3_file', 'input_type', 'truncate'], example: EXAMPLE },
+  request: { fields: ['messages', 's3_file', 'input_type', 'truncate', 'search'], example: TEXT_EXAMPLE },
   batchLimits: (limits, sessions) => tokenBatchLimits(limits.maxBatchTokens, sessions),
   sampleRequest: async () => ({
     messages: ['Serverless Vectorizer warm-up.', 'A second, slightly longer sentence to batch with the first.'],

@@ -9,6 +9,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config, Limits } from '../config.ts';
 import type { BatchLimits } from '../engines/batching/plan.ts';
 import type { Session, SessionOptions } from '../engines/session/types.ts';
+import type { IndexSink } from '../index/types.ts';
 import type { SparseVector } from '../math/sparse.ts';
 import type { InputRule, ModelSpec, ModelType, OutputRule } from '../models/types.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../request/schema.ts';
@@ -61,6 +62,8 @@ export type DocumentEmbedder =
 export interface RequestServices {
   readonly config: Pick<Config, 'limits' | 's3'>;
   readonly s3: S3Client;
+  /** The vector index, when the deployment keeps one (search requests). */
+  readonly index?: IndexSink;
 }
 
 /** An open model of some kind: serves requests, embeds the worker's documents. */

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
 
-/** One object an S3 ObjectCreated notification names (key decoded). */
+/** One object an S3 notification names (key decoded). */
 export interface S3ObjectRef {
   readonly bucket: string;
   readonly key: string;
@@ -9,9 +9,14 @@ export interface S3ObjectRef {
   readonly etag?: string;
 }
 
+/** An object event: created (or overwritten), or removed (deleted, or a delete marker created). */
+export interface S3ObjectEvent extends S3ObjectRef {
+  readonly event: 'created' | 'removed';
+}
+
 /** What one SQS message body asks the worker to do. */
 export type WorkItem =
-  | { readonly kind: 's3-objects'; readonly objects: S3ObjectRef[] }
+  | { readonly kind: 's3-objects'; readonly objects: S3ObjectEvent[] }
   /** A job message, validated later so a bad one can still get an error record at its destination. */
   | { readonly kind: 'job'; readonly body: Record<string, unknown> }
   | { readonly kind: 'ignore'; readonly reason: string };
@@ -37,8 +42,8 @@ export function decodeS3Key(key: string): string {
 }
 
 /**
- * Classifies an SQS message body: an S3 event notification (only ObjectCreated records are
- * kept), the S3 test event (ignored), or a job message in the invoke request schema.
+ * Classifies an SQS message body: an S3 event notification (its ObjectCreated and ObjectRemoved
+ * records), the S3 test event (ignored), or a job message in the invoke request schema.
  * @throws InvalidRequestError when the body is none of these (a permanent failure).
  */
 export function parseWorkItem(body: string): WorkItem {
@@ -59,13 +64,17 @@ export function parseWorkItem(body: string): WorkItem {
         `The message looks like an S3 event notification but is malformed: ${event.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`,
       );
     }
-    const objects = event.data.Records.filter((record) => record.eventName.startsWith('ObjectCreated:')).map((record) => ({
-      bucket: record.s3.bucket.name,
-      key: decodeS3Key(record.s3.object.key),
-      size: record.s3.object.size,
-      etag: record.s3.object.eTag,
-    }));
-    return objects.length ? { kind: 's3-objects', objects } : { kind: 'ignore', reason: 'no ObjectCreated records' };
+    const objects = event.data.Records.flatMap((record): S3ObjectEvent[] => {
+      const kind = record.eventName.startsWith('ObjectCreated:')
+        ? 'created'
+        : record.eventName.startsWith('ObjectRemoved:')
+          ? 'removed'
+          : undefined;
+      if (!kind) return [];
+      const { key, size, eTag } = record.s3.object;
+      return [{ event: kind, bucket: record.s3.bucket.name, key: decodeS3Key(key), size, etag: eTag }];
+    });
+    return objects.length ? { kind: 's3-objects', objects } : { kind: 'ignore', reason: 'no ObjectCreated or ObjectRemoved records' };
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new InvalidRequestError('The message body is not a JSON object: expected an S3 event notification or a job message.');

@@ -62,7 +62,7 @@ function jsonResult(statusCode: number, body: unknown): HttpResult {
  */
 export async function handleInvokeEvent(
   event: unknown,
-  services: Pick<Services, 'config' | 'engine' | 's3'>,
+  services: Pick<Services, 'config' | 'engine' | 's3' | 'index'>,
 ): Promise<EmbeddingResponse | HttpResult> {
   if (!isHttpEvent(event)) {
     try {

@@ -12,8 +12,23 @@ export const s3DestinationSchema = z.strictObject({
   key: z.string().min(1),
 });
 
+/** Metadata values a filter matches exactly: what `x-amz-meta-*` and `<key>.metadata.json` hold. */
+const metadataValueSchema = z.union([z.string(), z.number(), z.boolean()]);
+
+/** `{"search": {...}}`: the index's nearest chunks to a query (text models with an INDEX_SINK). */
+export const searchRequestSchema = z.strictObject({
+  query: z.string().min(1, 'search.query must not be empty'),
+  top_k: z.number().int().min(1).max(100).optional(),
+  /** Equality on the sources' metadata, as the user wrote the keys (`x-amz-meta-team: ml` is `{"team": "ml"}`). */
+  filter: z.record(z.string().min(1), metadataValueSchema).optional(),
+  /** Only sources whose key starts with this. */
+  prefix: z.string().optional(),
+  /** Only sources of this bucket. */
+  bucket: z.string().min(1).optional(),
+});
+
 /**
- * The direct request schema of the seed project, plus `input_type`, `truncate` and `raw_scores`.
+ * The direct request schema of the seed project, plus `input_type`, `truncate`, `raw_scores` and `search`.
  * Unknown fields are rejected, so a typo never silently does nothing.
  */
 export const embeddingRequestSchema = z.strictObject({
@@ -31,6 +46,8 @@ export const embeddingRequestSchema = z.strictObject({
   top_k: z.number().int().min(1).optional(),
   return_documents: z.boolean().optional(),
   raw_scores: z.boolean().optional(),
+  // text models with an index
+  search: searchRequestSchema.optional(),
   // every model
   save_to_s3: s3DestinationSchema.optional(),
 });
@@ -78,11 +95,35 @@ export const rerankResponseSchema = z.strictObject({
   usage: usageSchema,
 });
 
-export const embeddingResponseSchema = z.union([denseResponseSchema, sparseResponseSchema, rerankResponseSchema]);
+/** Search: the nearest chunks, best first; `chunk` is the position in the source's `<key>.vectors.json` `chunks`. */
+export const searchResponseSchema = z.strictObject({
+  results: z.array(
+    z.strictObject({
+      bucket: z.string(),
+      key: z.string(),
+      chunk: z.number().int().nonnegative(),
+      start: z.number().int().nonnegative(),
+      end: z.number().int().nonnegative(),
+      item: z.number().int().nonnegative().optional(),
+      /** Cosine similarity to the query. */
+      score: z.number(),
+      text: z.string(),
+      metadata: z.record(z.string(), metadataValueSchema),
+    }),
+  ),
+  model_id: z.string(),
+  count: z.number().int().nonnegative(),
+  usage: usageSchema,
+  s3_location: z.string().optional(),
+});
+
+export const embeddingResponseSchema = z.union([denseResponseSchema, sparseResponseSchema, rerankResponseSchema, searchResponseSchema]);
 
 export type DenseResponse = z.infer<typeof denseResponseSchema>;
 export type SparseResponse = z.infer<typeof sparseResponseSchema>;
 export type RerankResponse = z.infer<typeof rerankResponseSchema>;
+export type SearchRequest = z.infer<typeof searchRequestSchema>;
+export type SearchResponse = z.infer<typeof searchResponseSchema>;
 export type EmbeddingResponse = z.infer<typeof embeddingResponseSchema>;
 export type ImageInput = z.infer<typeof imageInputSchema>;
 export type S3Destination = z.infer<typeof s3DestinationSchema>;

@@ -73,6 +73,8 @@ export interface S3ObjectData {
   readonly bytes: Uint8Array;
   readonly etag?: string;
   readonly size: number;
+  /** The object's user metadata (`x-amz-meta-*`, names lower-cased, without the prefix). */
+  readonly metadata: Record<string, string>;
 }
 
 /**
@@ -95,7 +97,7 @@ export async function getObject(client: S3Client, location: S3Location, maxBytes
       });
     }
     const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
-    return { bytes, etag: response.ETag, size };
+    return { bytes, etag: response.ETag, size, metadata: response.Metadata ?? {} };
   } catch (error) {
     throw toS3Error(error, location, 'read');
   }
@@ -121,6 +123,16 @@ export async function headObject(client: S3Client, location: S3Location): Promis
 }
 
 /** Writes a JSON document, with optional user metadata (`x-amz-meta-*`). */
+/** Deletes an object; deleting one that is not there succeeds (S3 semantics). */
+export async function deleteObject(client: S3Client, location: S3Location): Promise<void> {
+  const { DeleteObjectCommand } = await loadS3Sdk();
+  try {
+    await client.send(new DeleteObjectCommand({ Bucket: location.bucket, Key: location.key }));
+  } catch (error) {
+    throw toS3Error(error, location, 'write');
+  }
+}
+
 export async function putJson(client: S3Client, location: S3Location, body: unknown, metadata?: Record<string, string>): Promise<void> {
   const { PutObjectCommand } = await loadS3Sdk();
   try {

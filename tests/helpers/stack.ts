@@ -55,7 +55,14 @@ export function startTestStack(
   hooks: Pick<LocalStackOptions, 'configureS3' | 'wrapWorker'> = {},
 ): Promise<LocalStack> {
   return startLocalStack({
-    env: { ...EMULATOR_ENV, POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR', ORT_INTRA_OP_THREADS: '2', ...modelEnv },
+    // No index unless a test asks for one (with its own INDEX_URI): the local stack's default is the user's cache.
+    env: {
+      ...EMULATOR_ENV,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+      ORT_INTRA_OP_THREADS: '2',
+      INDEX_SINK: 'none',
+      ...modelEnv,
+    },
     resources,
     awsPort: 0,
     invokePort: 0,

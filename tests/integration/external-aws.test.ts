@@ -24,7 +24,7 @@ describe('local stack against an external S3+SQS (as with LocalStack)', () => {
     });
     model = await tinyModel('text');
     stack = await startLocalStack({
-      env: { ...EMULATOR_ENV, POWERTOOLS_LOG_LEVEL: 'ERROR', MODEL_ID: 'tiny/text', MODEL_DIR: model.dir },
+      env: { ...EMULATOR_ENV, POWERTOOLS_LOG_LEVEL: 'ERROR', MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, INDEX_SINK: 'none' },
       resources,
       awsPort: 0,
       invokePort: 0,
