@@ -16,7 +16,11 @@ RUN npx tsc -p tsconfig.build.json \
  # onnxruntime-node ships binaries for every platform (about 288 MB): keep this one only.
  && arch=$(node -p "process.arch") \
  && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -path "*/linux/${arch}" -exec rm -rf {} + \
- && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} +
+ && find node_modules/onnxruntime-node/bin -mindepth 2 -maxdepth 2 -type d ! -name linux -exec rm -rf {} + \
+ # LanceDB declares its embedding providers (transformers.js 3 with ONNX Runtime 1.19, an OpenAI
+ # client) as optional dependencies; this project embeds with its own engine and never loads them
+ # (about 330 MB). npm has no switch to omit one package's optional dependencies only.
+ && rm -rf node_modules/@lancedb/lancedb/node_modules
 
 FROM ${NODE_IMAGE}
 # Where Dockerfile.variant puts the model; the runtime reads MODEL_DIR.

@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { GetObjectCommand } from '@aws-sdk/client-s3';
-import { denseResponseSchema } from '../../shared/request/schema.ts';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { s3EventNotification } from '../../local/notifications.ts';
+import { denseResponseSchema, searchResponseSchema } from '../../shared/request/schema.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
 import { tinyModel } from '../helpers/tiny.ts';
@@ -58,6 +59,8 @@ describe('the deployable alone: compiled functions/ + shared/ over production de
       env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', ONNXRUNTIME_NODE_INSTALL_CUDA: 'skip' },
       maxBuffer: 16 * 1024 * 1024,
     });
+    // As the Dockerfile does: LanceDB's optional embedding providers are never loaded.
+    await rm(join(app, 'node_modules', '@lancedb', 'lancedb', 'node_modules'), { recursive: true, force: true });
     model = await tinyModel('text');
     emulator = await startEmulator();
   });
@@ -117,5 +120,49 @@ describe('the deployable alone: compiled functions/ + shared/ over production de
     const object = await emulator.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'results/m-1.json' }));
     const saved = denseResponseSchema.parse(JSON.parse(await (object.Body?.transformToString() ?? '')));
     assert.equal(saved.count, 1);
+  });
+
+  test('with a LanceDB index: the compiled worker indexes a dropped file and the compiled invoke handler finds it', async () => {
+    const bucket = await emulator.bucket('deployable-index');
+    await emulator.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'notes/a.txt', Body: 'the quick brown fox' }));
+    const event = {
+      Records: [
+        {
+          messageId: 'm-2',
+          body: JSON.stringify(
+            s3EventNotification({ bucket, key: 'notes/a.txt', size: 19, region: 'us-east-1', configurationId: 'test', now: new Date() }),
+          ),
+          eventSource: 'aws:sqs',
+          attributes: {},
+          messageAttributes: {},
+        },
+      ],
+    };
+    const env = {
+      ...emulator.env,
+      MODEL_ID: 'tiny/text',
+      MODEL_DIR: model.dir,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+      INDEX_SINK: 'lancedb',
+      INDEX_URI: join(app, 'index'),
+    };
+    const worked = await nodeIn(
+      app,
+      `const { handler } = await import('./dist/functions/worker.js');
+       process.stdout.write(JSON.stringify(await handler(${JSON.stringify(event)}, ${CONTEXT})));`,
+      env,
+    );
+    assert.deepEqual(JSON.parse(worked), { batchItemFailures: [] });
+    const found = await nodeIn(
+      app,
+      `const { handler } = await import('./dist/functions/invoke.js');
+       process.stdout.write(JSON.stringify(await handler({ search: { query: 'quick brown fox' } }, ${CONTEXT})));`,
+      env,
+    );
+    const response = searchResponseSchema.parse(JSON.parse(found));
+    assert.deepEqual(
+      response.results.map((result) => `${result.bucket}/${result.key}#${result.chunk}`),
+      [`${bucket}/notes/a.txt#0`],
+    );
   });
 });
