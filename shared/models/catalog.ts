@@ -1,3 +1,4 @@
+import { indexNameFor } from '../index/keys.ts';
 import { KINDS } from '../kinds/index.ts';
 import type { CatalogEntry, InputRule, ModelType, OutputRule, Pooling, Prefixes, SparseHead } from './types.ts';
 
@@ -163,6 +164,7 @@ function row(type: ModelType, input: RowInput): Omit<CatalogEntry, 'isDefault'> 
     prefixes: family.prefixes ?? {},
     preprocessing: family.preprocessing ?? null,
     sparseHead: family.sparseHead ?? null,
+    indexName: indexNameFor(input.id, input.file),
     unverified: [...(family.unverified ?? []), ...(input.unverified ?? [])],
     sources: family.sources,
   };

@@ -82,7 +82,9 @@ export interface CatalogEntry {
   readonly preprocessing: string | null;
   /** How a sparse model's output becomes token weights (sparse models). */
   readonly sparseHead: SparseHead | null;
-  /** Facts no source settles; the runtime checks them at cold start (see kinds/ and engines/session/outputs.ts). */
+  /** The vector index (S3 Vectors) or table (LanceDB) this variant's vectors go to (index/keys.ts indexNameFor). */
+  readonly indexName: string;
+  /** Facts no source settles; the runtime checks them at cold start (see kinds/ and engines/session/contract.ts). */
   readonly unverified: readonly string[];
   /** Where the facts come from. */
   readonly sources: readonly string[];

@@ -9,11 +9,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { findCatalogEntry } from '../../shared/models/catalog.ts';
 import { IMAGE_EXTENSIONS, TEXT_EXTENSIONS } from '../../shared/pipeline/documents.ts';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
 
 const DIGEST = `123456789012.dkr.ecr.us-east-1.amazonaws.com/serverless-vectorizer@sha256:${'ab'.repeat(32)}`;
-type Template = { Resources: Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: unknown }> };
+type Template = {
+  Resources: Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: unknown; Condition?: string }>;
+  Conditions?: Record<string, unknown>;
+};
 const work: string[] = [];
 
 /** Runs `serverless package` with these params into a fresh folder; returns the template or the error output. */
@@ -75,21 +79,47 @@ describe('deployment', () => {
     assert.equal(status, 0, output);
     assert.ok(template);
 
-    // The input bucket notifies the jobs queue, once per supported suffix, for ObjectCreated only.
+    // The input bucket notifies the jobs queue, once per supported suffix, for ObjectCreated and ObjectRemoved.
     const bucket = template.Resources.InputBucket.Properties;
     const rules = bucket.NotificationConfiguration.QueueConfigurations as {
       Event: string;
       Queue: unknown;
       Filter: { S3Key: { Rules: { Name: string; Value: string }[] } };
     }[];
-    assert.deepEqual(
-      rules.map((rule) => rule.Filter.S3Key.Rules.find((r) => r.Name === 'suffix')?.Value).sort(),
-      [...TEXT_EXTENSIONS, ...IMAGE_EXTENSIONS].sort(),
-    );
-    for (const rule of rules) {
-      assert.equal(rule.Event, 's3:ObjectCreated:*');
-      assert.deepEqual(rule.Queue, { 'Fn::GetAtt': ['JobsQueue', 'Arn'] });
+    for (const event of ['s3:ObjectCreated:*', 's3:ObjectRemoved:*']) {
+      assert.deepEqual(
+        rules
+          .filter((rule) => rule.Event === event)
+          .map((rule) => rule.Filter.S3Key.Rules.find((r) => r.Name === 'suffix')?.Value)
+          .sort(),
+        [...TEXT_EXTENSIONS, ...IMAGE_EXTENSIONS].sort(),
+        event,
+      );
     }
+    assert.equal(rules.length, 2 * (TEXT_EXTENSIONS.length + IMAGE_EXTENSIONS.length));
+    for (const rule of rules) assert.deepEqual(rule.Queue, { 'Fn::GetAtt': ['JobsQueue', 'Arn'] });
+
+    // The vector bucket and the model's index: the model's dimension, cosine, its own name, the text not filterable.
+    const indexName = findCatalogEntry('Xenova/bge-small-en-v1.5')?.indexName as string;
+    assert.match(indexName, /^xenova-bge-small-en-v1-5-[0-9a-f]{8}$/);
+    assert.deepEqual(template.Conditions?.UseS3Vectors, { 'Fn::Equals': ['s3vectors', 's3vectors'] });
+    const vectorBucket = template.Resources.VectorBucket;
+    assert.equal(vectorBucket.Type, 'AWS::S3Vectors::VectorBucket');
+    assert.equal(vectorBucket.Condition, 'UseS3Vectors');
+    assert.equal(vectorBucket.Properties.VectorBucketName, 'vectorizer-vectors-dev');
+    const vectorIndex = template.Resources.VectorIndex;
+    assert.equal(vectorIndex.Type, 'AWS::S3Vectors::Index');
+    assert.deepEqual(
+      { ...vectorIndex.Properties },
+      {
+        VectorBucketName: 'vectorizer-vectors-dev',
+        IndexName: indexName,
+        DataType: 'float32',
+        Dimension: 384,
+        DistanceMetric: 'cosine',
+        MetadataConfiguration: { NonFilterableMetadataKeys: ['text'] },
+      },
+    );
     assert.equal(bucket.BucketName, 'vectorizer-input-dev');
     assert.ok(
       asList(template.Resources.InputBucket.DependsOn).includes('JobsQueuePolicy'),
@@ -127,6 +157,9 @@ describe('deployment', () => {
       assert.deepEqual(fn.ImageConfig.Command, [command]);
       assert.equal(fn.Environment.Variables.MODEL_ID, 'Xenova/bge-small-en-v1.5');
       assert.equal(fn.Environment.Variables.MODEL_DIR, '/opt/model');
+      assert.equal(fn.Environment.Variables.INDEX_SINK, 's3vectors');
+      assert.equal(fn.Environment.Variables.S3VECTORS_BUCKET, 'vectorizer-vectors-dev');
+      assert.equal(fn.Environment.Variables.INDEX_NAME, indexName);
       assert.equal(fn.MemorySize, 2048);
       assert.deepEqual(fn.Architectures, ['x86_64']);
     }
@@ -149,6 +182,21 @@ describe('deployment', () => {
     for (const statement of sqsActions)
       for (const resource of asList(statement.Resource)) assert.deepEqual(resource, { 'Fn::GetAtt': ['JobsQueue', 'Arn'] });
     assert.ok(!role.some((statement) => asList(statement.Action).includes('sqs:SendMessage')), 'functions only consume');
+    const deletes = role.filter((statement) => asList(statement.Action).includes('s3:DeleteObject'));
+    assert.deepEqual(
+      deletes.map((statement) => statement.Resource),
+      [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': ['InputBucket', 'Arn'] }, '/*']] }],
+    );
+    const vectors = role.filter((statement) => asList(statement.Action).some((action) => action.startsWith('s3vectors:')));
+    assert.equal(vectors.length, 1);
+    assert.deepEqual(asList(vectors[0].Action).sort(), [
+      's3vectors:DeleteVectors',
+      's3vectors:GetVectors',
+      's3vectors:ListVectors',
+      's3vectors:PutVectors',
+      's3vectors:QueryVectors',
+    ]);
+    assert.match(JSON.stringify(vectors[0].Resource), new RegExp(`:bucket/vectorizer-vectors-dev/index/${indexName}`));
   });
 
   test('parameters: memory, timeout, architecture, batching, DLQ count, prefix, output buckets, Function URL', async () => {
@@ -192,6 +240,17 @@ describe('deployment', () => {
     });
     const [[, url]] = ofType(template, 'AWS::Lambda::Url');
     assert.equal(url.Properties.AuthType, 'AWS_IAM');
+    // An image model has dense vectors too: its own index, of its dimension.
+    assert.equal(template.Resources.VectorIndex.Properties.Dimension, 512);
+    assert.equal(template.Resources.VectorIndex.Properties.IndexName, findCatalogEntry('Qdrant/clip-ViT-B-32-vision')?.indexName);
+  });
+
+  test('a sparse model keeps no index: indexSink auto resolves to none', async () => {
+    const { template, status, output } = await slsPackage({ model: 'Qdrant/Splade_PP_en_v1', image: DIGEST });
+    assert.equal(status, 0, output);
+    assert.ok(template);
+    assert.deepEqual(template.Conditions?.UseS3Vectors, { 'Fn::Equals': ['none', 's3vectors'] });
+    assert.equal(template.Resources.WorkerLambdaFunction.Properties.Environment.Variables.INDEX_SINK, 'none');
   });
 
   test('an image not pinned by digest is refused', async () => {
