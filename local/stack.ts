@@ -5,6 +5,7 @@ import { startFauxqs } from 'fauxqs';
 import { type Env, loadConfig } from '../shared/config.ts';
 import { ConfigurationError } from '../shared/errors.ts';
 import { createInvokeHandler, createWorkerHandler } from '../shared/handlers.ts';
+import type { IndexSink } from '../shared/index/types.ts';
 import { logger } from '../shared/logger.ts';
 import type { DownloadProgress } from '../shared/models/download.ts';
 import { createServices, type Services } from '../shared/services.ts';
@@ -28,6 +29,8 @@ export interface LocalStackOptions {
   readonly onProgress?: (progress: DownloadProgress) => void;
   /** Test hooks: change the worker's S3 client (fault injection) or wrap its handler (crashes). */
   readonly configureS3?: (client: S3Client) => void;
+  /** Wraps the index sink (tests inject sink faults this way). */
+  readonly wrapIndex?: (sink: IndexSink) => IndexSink;
   readonly wrapWorker?: (
     worker: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>,
   ) => (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
@@ -76,7 +79,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region: config.s3.region ?? REGION,
       ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}),
     });
-    const services = await createServices(config, { s3, onProgress: options.onProgress });
+    const services = await createServices(config, { s3, onProgress: options.onProgress, wrapIndex: options.wrapIndex });
     stops.unshift(() => services.dispose());
 
     // LocalStack sends real notifications; fauxqs has none, so the bridge stands in for them.

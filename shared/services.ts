@@ -42,10 +42,11 @@ function modelBytes(path: string): number {
  * Resolves the model (downloading it when allowed), opens its engine and the S3 client. A model
  * that cannot load fails here, with an error naming the model, the file and the reason.
  * @param options.s3 a client to use instead of a new one (tests inject faults this way).
+ * @param options.wrapIndex wraps the index sink (tests inject sink faults this way).
  */
 export async function createServices(
   config: Config,
-  options: { s3?: S3Client; onProgress?: (progress: DownloadProgress) => void } = {},
+  options: { s3?: S3Client; onProgress?: (progress: DownloadProgress) => void; wrapIndex?: (sink: IndexSink) => IndexSink } = {},
 ): Promise<Services> {
   const started = performance.now();
   // Nothing heavy is imported before this: the session thread should start as early as possible.
@@ -60,10 +61,11 @@ export async function createServices(
     );
   });
   const s3 = options.s3 ?? lazyS3Client(config.s3);
-  const index = await openIndexSink(config.index, config.s3, model).catch(async (error: unknown) => {
+  const opened = await openIndexSink(config.index, config.s3, model).catch(async (error: unknown) => {
     await engine.dispose();
     throw error;
   });
+  const index = opened && options.wrapIndex ? options.wrapIndex(opened) : opened;
   // Imported here, not above: Powertools loads while the model's session opens on its thread.
   const { logger } = await import('./logger.ts');
   logger.info('model loaded', {

@@ -32,10 +32,16 @@ export async function openIndexSink(config: IndexConfig, s3: S3Config, model: Mo
       storageOptions: lanceStorageOptions(config.uri, s3),
     });
   }
-  // The S3 Vectors sink is being built (issue 12): until it lands, say so instead of failing later.
-  throw new ConfigurationError(
-    'INDEX_SINK=s3vectors is not available in this build yet: use INDEX_SINK=lancedb (INDEX_URI may be s3://bucket/prefix).',
-  );
+  const [{ S3VectorsClient }, { createS3VectorsSink, S3VECTORS_LIMITS }] = await Promise.all([
+    import('@aws-sdk/client-s3vectors'),
+    import('./s3vectors.ts'),
+  ]);
+  const client = new S3VectorsClient({
+    ...(config.s3VectorsEndpoint ? { endpoint: config.s3VectorsEndpoint } : {}),
+    ...(s3.region ? { region: s3.region } : {}),
+    ...(s3.credentials ? { credentials: s3.credentials } : {}),
+  });
+  return createS3VectorsSink({ client, vectorBucket: config.vectorBucket as string, indexName: name, limits: S3VECTORS_LIMITS });
 }
 
 /** LanceDB's object-store settings for an `s3://` database: the same region, endpoint and keys as the S3 client. */

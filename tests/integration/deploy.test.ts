@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { S3VECTORS_NON_FILTERABLE_KEYS } from '../../shared/index/s3vectors.ts';
 import { findCatalogEntry } from '../../shared/models/catalog.ts';
 import { IMAGE_EXTENSIONS, TEXT_EXTENSIONS } from '../../shared/pipeline/documents.ts';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
@@ -117,7 +118,7 @@ describe('deployment', () => {
         DataType: 'float32',
         Dimension: 384,
         DistanceMetric: 'cosine',
-        MetadataConfiguration: { NonFilterableMetadataKeys: ['text'] },
+        MetadataConfiguration: { NonFilterableMetadataKeys: [...S3VECTORS_NON_FILTERABLE_KEYS] },
       },
     );
     assert.equal(bucket.BucketName, 'vectorizer-input-dev');

@@ -11,22 +11,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { s3EventNotification } from '../../local/notifications.ts';
 import type { LocalStack } from '../../local/stack.ts';
-import { indexNameFor } from '../../shared/index/keys.ts';
 import { cosine } from '../../shared/math/vector.ts';
-import { type VectorsDocument, vectorsDocumentSchema } from '../../shared/pipeline/outputs.ts';
+import type { VectorsDocument } from '../../shared/pipeline/outputs.ts';
 import { denseResponseSchema, searchResponseSchema } from '../../shared/request/schema.ts';
 import { TINY_VOCAB } from '../fixtures/tiny-models.ts';
+import { assertAgreement as checkAgreement, drained as drainedQueue, lanceRows } from '../helpers/index-check.ts';
 import { invoke } from '../helpers/services.ts';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
-import { listKeys, readJson, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
+import { listKeys, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';
 
 const WORDS = TINY_VOCAB.filter((token) => /^[a-z]+$/.test(token));
 const sentence = (seed: number, length: number) => Array.from({ length }, (_, i) => WORDS[(seed * 7 + i * 5) % WORDS.length]).join(' ');
-const isSidecar = (key: string) => key.endsWith('.vectors.json') || key.endsWith('.error.json');
 
 /** 200 files: short texts, markdown, JSON arrays, JSONL, long documents (several chunks), and poison. */
 function mixedDrop(): Map<string, string> {
@@ -42,15 +41,6 @@ function mixedDrop(): Map<string, string> {
   for (let i = 0; i < 30; i++) files.set(`long/doc-${i}.txt`, sentence(i + 700, 40));
   for (let i = 0; i < 10; i++) files.set(`bad/poison-${i}.json`, '{"not": "an array"');
   return files;
-}
-
-interface IndexRow {
-  id: string;
-  bucket: string;
-  key: string;
-  etag: string;
-  chunk: number;
-  vector: number[];
 }
 
 describe('index sync: the LanceDB index follows the bucket', () => {
@@ -86,70 +76,9 @@ describe('index sync: the LanceDB index follows the bucket', () => {
     s3().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(metadata ? { Metadata: metadata } : {}) }));
   const remove = (key: string) => s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 
-  /** Every row of the index, read with LanceDB itself. */
-  async function indexRows(): Promise<IndexRow[]> {
-    const lancedb = await import('@lancedb/lancedb');
-    const connection = await lancedb.connect(indexDir);
-    try {
-      const table = await connection.openTable(indexNameFor('tiny/text', 'onnx/model.onnx'));
-      const rows = await table.query().select(['id', 'bucket', 'key', 'etag', 'chunk', 'vector']).limit(1_000_000).toArray();
-      return rows.map((row) => ({ ...row, vector: Array.from(row.vector as Iterable<number>) }) as IndexRow);
-    } finally {
-      connection.close();
-    }
-  }
-
-  /** The queue is empty (nothing visible or in flight) on two looks in a row. */
-  async function drained(): Promise<void> {
-    let quiet = 0;
-    await waitFor(
-      'the queue to drain',
-      async () => {
-        const { Attributes } = await sqs.send(
-          new GetQueueAttributesCommand({
-            QueueUrl: stack.queueUrls[resources.names.queue],
-            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-          }),
-        );
-        const busy = Number(Attributes?.ApproximateNumberOfMessages) + Number(Attributes?.ApproximateNumberOfMessagesNotVisible);
-        quiet = busy === 0 ? quiet + 1 : 0;
-        return quiet >= 3 ? true : undefined;
-      },
-      120_000,
-    );
-  }
-
-  /**
-   * The sources in the bucket, their sidecars and the index agree: every embeddable source has a
-   * current `.vectors.json` whose chunks are exactly its index rows (same etag, same vectors), a
-   * refused one an `.error.json` and no rows, and nothing describes a source that is gone.
-   */
-  async function assertAgreement(): Promise<Map<string, VectorsDocument>> {
-    const keys = await listKeys(s3(), bucket);
-    const sources = keys.filter((key) => !isSidecar(key));
-    const documents = new Map<string, VectorsDocument>();
-    for (const key of keys.filter((name) => name.endsWith('.vectors.json'))) {
-      const source = key.slice(0, -'.vectors.json'.length);
-      assert.ok(sources.includes(source), `${key} describes a source that is gone`);
-      documents.set(source, await readJson(s3(), bucket, key, vectorsDocumentSchema));
-    }
-    for (const key of keys.filter((name) => name.endsWith('.error.json')))
-      assert.ok(sources.includes(key.slice(0, -'.error.json'.length)), `${key} describes a source that is gone`);
-    for (const source of sources) {
-      const outputs = [documents.has(source), keys.includes(`${source}.error.json`)];
-      assert.equal(outputs.filter(Boolean).length, 1, `${source}: exactly one of .vectors.json and .error.json`);
-    }
-    const rows = await indexRows();
-    const expected = [...documents].flatMap(([key, document]) => document.chunks.map((_, chunk) => `${bucket}/${key}#${chunk}`)).sort();
-    assert.deepEqual(rows.map((row) => row.id).sort(), expected, 'index rows = chunks of the current sidecars');
-    for (const row of rows) {
-      const document = documents.get(row.key) as VectorsDocument;
-      assert.equal(row.etag, document.source.etag, `${row.id}: etag`);
-      const vector = document.chunks[row.chunk].vector as number[];
-      assert.ok(cosine(row.vector, vector) > 0.99999, `${row.id}: vector`);
-    }
-    return documents;
-  }
+  const indexRows = () => lanceRows(indexDir, 'tiny/text');
+  const drained = () => drainedQueue(sqs, stack.queueUrls[resources.names.queue]);
+  const assertAgreement = async () => checkAgreement(stack, bucket, await indexRows());
 
   /** Search through the invoke handler equals a brute-force cosine search over the sidecars. */
   async function assertSearchMatchesBruteForce(query: string, documents: Map<string, VectorsDocument>, options: { prefix?: string } = {}) {

@@ -1,0 +1,98 @@
+/**
+ * Index sink faults are transient: the record is reported in batchItemFailures, retried, and the
+ * index ends as if nothing had failed (never half a document), on the local stack with LanceDB.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { LocalStack } from '../../local/stack.ts';
+import { DependencyError } from '../../shared/errors.ts';
+import type { IndexSink } from '../../shared/index/types.ts';
+import { TINY_VOCAB } from '../fixtures/tiny-models.ts';
+import { assertAgreement, drained, lanceRows } from '../helpers/index-check.ts';
+import { listKeys, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
+import { tinyModel } from '../helpers/tiny.ts';
+
+const WORDS = TINY_VOCAB.filter((token) => /^[a-z]+$/.test(token));
+const sentence = (seed: number, length: number) => Array.from({ length }, (_, i) => WORDS[(seed * 11 + i * 3) % WORDS.length]).join(' ');
+
+/** Fails the first write and the first delete of every source, then lets them through. */
+function flakySink(sink: IndexSink, failures: string[]): IndexSink {
+  const seen = new Set<string>();
+  const failOnce = (what: string) => {
+    if (seen.has(what)) return;
+    seen.add(what);
+    failures.push(what);
+    throw new DependencyError(`injected index fault: ${what}`);
+  };
+  return {
+    ...sink,
+    name: sink.name,
+    async replaceSource(document) {
+      failOnce(`replace ${document.source.key} ${document.source.etag}`);
+      return sink.replaceSource(document);
+    },
+    async deleteSource(source) {
+      failOnce(`delete ${source.key}`);
+      return sink.deleteSource(source);
+    },
+    sourceEtag: (source) => sink.sourceEtag(source),
+    search: (vector, options) => sink.search(vector, options),
+    close: () => sink.close(),
+  };
+}
+
+describe('index faults: retried until the index matches the bucket', () => {
+  let stack: LocalStack;
+  let model: Awaited<ReturnType<typeof tinyModel>>;
+  let indexDir: string;
+  let sqs: SQSClient;
+  const failures: string[] = [];
+  const resources = testResources({ batchSize: 5, visibilityTimeoutSeconds: 1, maxReceiveCount: 5 });
+  const bucket = resources.names.bucket;
+
+  before(async () => {
+    model = await tinyModel('text', { maxTokens: 16 });
+    indexDir = await mkdtemp(join(tmpdir(), 'vectorizer-index-faults-'));
+    stack = await startTestStack({ MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, INDEX_SINK: 'lancedb', INDEX_URI: indexDir }, resources, {
+      wrapIndex: (sink) => flakySink(sink, failures),
+    });
+    sqs = new SQSClient({
+      endpoint: stack.awsEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
+  });
+  after(async () => {
+    sqs?.destroy();
+    await stack?.stop();
+    await model?.cleanup();
+    if (indexDir) await rm(indexDir, { recursive: true, force: true });
+  });
+
+  test('writes, overwrites and deletes that fail once end in the same state as clean ones', async () => {
+    const s3 = stack.services.s3;
+    const put = (key: string, body: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    for (let i = 0; i < 12; i++) await put(`f/doc-${i}.txt`, sentence(i, i % 3 === 0 ? 30 : 5));
+    await waitFor('every file embedded', async () => {
+      const keys = new Set(await listKeys(s3, bucket));
+      return Array.from({ length: 12 }, (_, i) => `f/doc-${i}.txt.vectors.json`).every((key) => keys.has(key)) ? true : undefined;
+    });
+    await drained(sqs, stack.queueUrls[resources.names.queue]);
+    for (let i = 0; i < 4; i++) await put(`f/doc-${i}.txt`, sentence(i + 50, 4));
+    for (let i = 4; i < 8; i++) await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `f/doc-${i}.txt` }));
+    await waitFor('deletes reached the sidecars', async () => {
+      const keys = new Set(await listKeys(s3, bucket));
+      return Array.from({ length: 4 }, (_, i) => `f/doc-${i + 4}.txt.vectors.json`).every((key) => !keys.has(key)) ? true : undefined;
+    });
+    await drained(sqs, stack.queueUrls[resources.names.queue]);
+    assert.ok(failures.filter((what) => what.startsWith('replace')).length >= 16, 'every write failed once');
+    assert.ok(failures.filter((what) => what.startsWith('delete')).length >= 4, 'every delete failed once');
+    const documents = await assertAgreement(stack, bucket, await lanceRows(indexDir, 'tiny/text'));
+    assert.equal(documents.size, 8);
+  });
+});
