@@ -7,6 +7,7 @@ import { deleteObject, formatS3Uri, getObject, headObject, putJson } from '../st
 import { chunkText } from './chunking.ts';
 import { readImageDocument, readTextDocument } from './documents.ts';
 import { isPermanent, UnsupportedFileTypeError } from './errors.ts';
+import { isMetadataSidecar, METADATA_SUFFIX, parseMetadataSidecar, sourceMetadata, sourceOfMetadataSidecar } from './metadata.ts';
 import {
   buildErrorRecord,
   type ChunkOutput,
@@ -60,7 +61,7 @@ async function embedObject(
 }
 
 /** The index's view of a written document: one entry per chunk with its text, and the source's metadata. */
-function indexDocumentOf(document: VectorsDocument, texts: readonly string[], metadata: Record<string, string>): IndexDocument {
+function indexDocumentOf(document: VectorsDocument, texts: readonly string[], metadata: IndexDocument['metadata']): IndexDocument {
   return {
     source: { bucket: document.source.bucket, key: document.source.key, etag: document.source.etag ?? '' },
     modelId: document.model_id,
@@ -115,9 +116,16 @@ async function forgetObject(source: { bucket: string; key: string }, services: P
  * and remove what an earlier version left; transient ones (S3, the index) are thrown, so the
  * message is retried (and ends in the DLQ if they persist).
  */
-export async function processObject(ref: S3ObjectEvent, services: PipelineServices): Promise<ObjectOutcome> {
+export async function processObject(
+  ref: S3ObjectEvent,
+  services: PipelineServices,
+  options: { force?: boolean } = {},
+): Promise<ObjectOutcome> {
   const { config, model, index } = services;
   if (isOwnOutputKey(ref.key, config.pipeline)) return 'ignored-own-output';
+  // A metadata sidecar written, edited or deleted: its source is indexed again with what it says now.
+  if (isMetadataSidecar(ref.key))
+    return processObject({ bucket: ref.bucket, key: sourceOfMetadataSidecar(ref.key), event: 'created' }, services, { force: true });
   if (ref.event === 'removed') return removeObject(ref, services);
   const source = { bucket: ref.bucket, key: ref.key };
   let current: S3ObjectRef = ref;
@@ -125,19 +133,28 @@ export async function processObject(ref: S3ObjectEvent, services: PipelineServic
     // The output's HEAD and the source's GET go out together: one round trip per file, not three.
     // The GET (which refuses an oversized body before reading it) gives the current ETag and size.
     const target = outputLocation(source, config.pipeline);
-    const [existing, object] = await Promise.all([
+    const orMissing = (error: unknown) => {
+      if (error instanceof S3ObjectNotFoundError) return undefined;
+      throw error;
+    };
+    const [existing, object, sidecar] = await Promise.all([
       headObject(services.s3, target),
-      getObject(services.s3, source, config.limits.maxInputBytes).catch((error: unknown) => {
-        if (error instanceof S3ObjectNotFoundError) return undefined;
-        throw error;
-      }),
+      getObject(services.s3, source, config.limits.maxInputBytes).catch(orMissing),
+      // Metadata matters to the index only: without one, no extra read.
+      index
+        ? getObject(services.s3, { ...source, key: `${source.key}${METADATA_SUFFIX}` }, config.limits.maxInputBytes).catch(orMissing)
+        : undefined,
     ]);
     // Deleted since the event was sent: its ObjectRemoved event may not have come yet.
     if (!object) return removeObject(ref, services);
     const head = { etag: object.etag, size: object.size };
     current = { ...ref, ...head };
     const sidecarCurrent = Boolean(existing && head.etag && existing.metadata[SOURCE_ETAG_METADATA] === head.etag);
-    if (sidecarCurrent && (!index || (await index.sourceEtag(source)) === head.etag)) return 'skipped-current';
+    if (!options.force && sidecarCurrent && (!index || (await index.sourceEtag(source)) === head.etag)) return 'skipped-current';
+    const metadata = sourceMetadata(
+      object.metadata,
+      sidecar ? parseMetadataSidecar(sidecar.bytes, formatS3Uri({ ...source, key: `${source.key}${METADATA_SUFFIX}` })) : undefined,
+    );
 
     const { chunks, texts, chunking } = await embedObject(current, object.bytes, services);
     const document: VectorsDocument = {
@@ -156,7 +173,7 @@ export async function processObject(ref: S3ObjectEvent, services: PipelineServic
       deleteObject(services.s3, errorLocation(source, config.pipeline)),
     ]);
     // After the sidecar: a failure here is retried, and the retry finds the index behind the sidecar.
-    await index?.replaceSource(indexDocumentOf(document, texts, object.metadata));
+    await index?.replaceSource(indexDocumentOf(document, texts, metadata));
     logger.info('object embedded', { source: formatS3Uri(source), output: formatS3Uri(target), chunks: chunks.length });
     return 'written';
   } catch (error) {

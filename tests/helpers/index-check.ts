@@ -4,6 +4,7 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalStack } from '../../local/stack.ts';
 import { indexNameFor } from '../../shared/index/keys.ts';
 import { cosine } from '../../shared/math/vector.ts';
+import { isMetadataSidecar } from '../../shared/pipeline/metadata.ts';
 import { type VectorsDocument, vectorsDocumentSchema } from '../../shared/pipeline/outputs.ts';
 import { listKeys, readJson, waitFor } from './stack.ts';
 
@@ -16,7 +17,8 @@ export interface IndexRow {
   vector: number[];
 }
 
-const isSidecar = (key: string) => key.endsWith('.vectors.json') || key.endsWith('.error.json');
+// Outputs and metadata sidecars are not sources.
+const isSidecar = (key: string) => key.endsWith('.vectors.json') || key.endsWith('.error.json') || isMetadataSidecar(key);
 
 /** Every row of a model's LanceDB table, read with LanceDB itself. */
 export async function lanceRows(indexDir: string, modelId: string, file = 'onnx/model.onnx'): Promise<IndexRow[]> {

@@ -222,4 +222,36 @@ describe('index sync: the LanceDB index follows the bucket', () => {
     assert.ok(table.stdout.includes(`s3://${bucket}/team/ml.txt#0`), table.stdout);
     assert.equal(cli(['--top-k', '3']).status, 2, 'a query is required');
   });
+
+  test('a <key>.metadata.json sidecar adds filterable metadata, is re-applied when edited, and is never embedded', async () => {
+    const sidecar = (attributes: unknown) => JSON.stringify({ metadataAttributes: attributes });
+    const searchFor = async (filter: Record<string, string | number | boolean>) =>
+      searchResponseSchema
+        .parse(await invoke(stack.services, { search: { query: 'fast vector search', top_k: 50, filter } }))
+        .results.map((result) => result.key);
+    await put('meta/a.txt', 'fast vector search', { team: 'ml' });
+    await put('meta/a.txt.metadata.json', sidecar({ project: 'alpha', year: { value: { type: 'NUMBER', numberValue: 2024 } } }));
+    await put('meta/b.txt', 'fast vector search again');
+    await put('meta/b.txt.metadata.json', '{"metadataAttributes": "not an object"}');
+    await waitFor('the metadata applied', async () => ((await searchFor({ project: 'alpha' })).includes('meta/a.txt') ? true : undefined));
+    await waitFor('the bad sidecar refused', async () =>
+      (await listKeys(s3(), bucket)).includes('meta/b.txt.error.json') ? true : undefined,
+    );
+    await drained();
+    assert.deepEqual(await searchFor({ project: 'alpha', team: 'ml', year: 2024 }), ['meta/a.txt']);
+    const keys = await listKeys(s3(), bucket);
+    assert.ok(!keys.some((key) => key.startsWith('meta/') && key.includes('.metadata.json.')), 'sidecars are not documents');
+    assert.ok(!keys.includes('meta/b.txt.vectors.json'), 'a file with a malformed sidecar is not embedded');
+
+    await put('meta/a.txt.metadata.json', sidecar({ project: 'beta' }));
+    await waitFor('the edit applied', async () => ((await searchFor({ project: 'beta' })).includes('meta/a.txt') ? true : undefined));
+    await drained();
+    assert.deepEqual(await searchFor({ project: 'alpha' }), []);
+    await put('meta/b.txt.metadata.json', sidecar({ project: 'beta' }));
+    await waitFor('the fixed sidecar applied', async () =>
+      (await searchFor({ project: 'beta' })).includes('meta/b.txt') ? true : undefined,
+    );
+    await drained();
+    await assertAgreement();
+  });
 });
