@@ -26,6 +26,12 @@ export const PRODUCT_COMMANDS: Readonly<Record<string, Command>> = Object.freeze
                                      Search the vector index (INDEX_SINK; from a laptop, npm start's LanceDB index).`,
     run: async (args, io) => (await import('./search.ts')).runSearch(args, io),
   },
+  sync: {
+    usage: `sync --bucket B [--prefix P] [--concurrency N] [--json]
+                                     Bring the index in line with a bucket: embed what it lacks or holds at an
+                                     older etag, remove what the bucket no longer has (backfill, a new model).`,
+    run: async (args, io) => (await import('./sync.ts')).runSync(args, io),
+  },
   download: {
     usage: `download [--model ID] [--file F] [--dir DIR] [--revision R] [--checksums FILE]
                                      Download a catalog model into a folder (hub: HF_ENDPOINT).`,

@@ -163,6 +163,16 @@ export async function openLanceDbSink(options: LanceDbOptions): Promise<IndexSin
         throw transient('read', cause);
       }
     },
+    async listSources(bucket, prefix) {
+      await writing;
+      const where = [`bucket = ${literal(bucket)}`, 'chunk = 0', ...(prefix ? [`key LIKE ${prefixPattern(prefix)}`] : [])];
+      try {
+        const rows = await table.query().where(where.join(' AND ')).select(['key', 'etag']).toArray();
+        return new Map(rows.map((row) => [row.key as string, row.etag as string]));
+      } catch (cause) {
+        throw transient('read', cause);
+      }
+    },
     replaceSource: (document) => enqueue(document.source, { kind: 'replace', document }),
     deleteSource: (source) => enqueue(source, { kind: 'delete', source }),
     async search(vector, search: SearchOptions): Promise<SearchHit[]> {

@@ -9,17 +9,18 @@
  * The index must be created with `metadataConfiguration.nonFilterableMetadataKeys: ['text']`
  * (S3VECTORS_NON_FILTERABLE_KEYS): the chunk text is far above the 2 KB filterable budget.
  */
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DeleteVectorsCommand,
   GetVectorsCommand,
+  ListVectorsCommand,
   type PutInputVector,
   PutVectorsCommand,
   QueryVectorsCommand,
   type S3VectorsClient,
 } from '@aws-sdk/client-s3vectors';
 import { InvalidInputDataError } from '../errors.ts';
+import { chunkKey, sourceId } from './keys.ts';
 import type { IndexChunk, IndexDocument, IndexSink, IndexSource, SearchHit, SearchOptions } from './types.ts';
 
 /** What the service accepts, and how hard this sink retries throttling on top of the SDK's own retries. */
@@ -122,11 +123,6 @@ function cutToBytes(text: string, budget: number): string {
   return text.slice(0, end);
 }
 
-/** The source's id in keys: `bucket/key`. */
-function sourceId(source: IndexSource): string {
-  return `${source.bucket}/${source.key}`;
-}
-
 /** Whether an error is the service (or its front door) saying "slow down" or "not now". */
 function isThrottling(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
@@ -163,13 +159,8 @@ export function createS3VectorsSink(options: S3VectorsSinkOptions): IndexSink {
   const { client, vectorBucket, indexName, limits } = options;
   const target = { vectorBucketName: vectorBucket, indexName };
 
-  /** The key of one chunk, stable across redeliveries; the source id's sha256 when the plain key is too long. */
-  function vectorKey(source: IndexSource, chunk: number): string {
-    const plain = `${sourceId(source)}#${chunk}`;
-    // String length counts UTF-16 units, never fewer than the characters the service counts.
-    if (plain.length <= limits.maxKeyLength) return plain;
-    return `${createHash('sha256').update(sourceId(source)).digest('hex')}#${chunk}`;
-  }
+  /** The key of one chunk (keys.ts): `bucket/key#chunk`, or a hash when that is longer than the service's limit. */
+  const vectorKey = chunkKey;
 
   /** One call, retried with exponential backoff and full jitter while the service throttles. */
   async function call<T>(send: () => Promise<T>): Promise<T> {
@@ -343,6 +334,32 @@ export function createS3VectorsSink(options: S3VectorsSinkOptions): IndexSink {
     async sourceEtag(source) {
       await pending.get(sourceId(source));
       return (await readMarker(source))?.etag;
+    },
+    async listSources(bucket, prefix = '') {
+      // Every vector is listed (ListVectors has no filter): chunk 0 of each source carries its etag.
+      const sources = new Map<string, string>();
+      let nextToken: string | undefined;
+      do {
+        const page = await call(() =>
+          client.send(
+            new ListVectorsCommand({
+              ...target,
+              maxResults: 1000,
+              returnMetadata: true,
+              returnData: false,
+              ...(nextToken ? { nextToken } : {}),
+            }),
+          ),
+        );
+        for (const vector of page.vectors ?? []) {
+          const metadata = (vector.metadata ?? {}) as Record<string, unknown>;
+          const key = String(metadata.source_key ?? '');
+          if (metadata.chunk === 0 && metadata.source_bucket === bucket && key.startsWith(prefix))
+            sources.set(key, String(metadata.etag ?? ''));
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return sources;
     },
     replaceSource: (document) => serialized(document.source, () => replaceSourceNow(document)),
     deleteSource: (source) => serialized(source, () => deleteSourceNow(source)),

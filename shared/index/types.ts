@@ -67,6 +67,8 @@ export interface IndexSink {
   replaceSource(document: IndexDocument): Promise<void>;
   /** Removes every chunk of a source. */
   deleteSource(source: IndexSource): Promise<void>;
+  /** The sources of a bucket (under a key prefix) the index holds, by key, with the etag it holds (backfill). */
+  listSources(bucket: string, prefix?: string): Promise<Map<string, string>>;
   search(vector: readonly number[], options: SearchOptions): Promise<SearchHit[]>;
   close(): Promise<void>;
 }
