@@ -38,6 +38,11 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       quick: { type: 'boolean', default: false },
       // The end-to-end pipeline scenario (dense text): on by default in a full run, off in --quick.
       pipeline: { type: 'boolean' },
+      // The index scenario (LanceDB writes and searches): 10k and 100k chunks, 10k in --quick.
+      index: { type: 'boolean' },
+      'index-chunks': { type: 'string' },
+      // Only the index scenario (no model needed).
+      'index-only': { type: 'boolean', default: false },
     },
     io,
   );
@@ -55,7 +60,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
         dir: join(values.models as string, model.dir),
       }));
   const reports: BenchReport[] = [];
-  for (const target of targets) {
+  for (const target of values['index-only'] ? [] : targets) {
     const heavy = target.type === 'sparse' || target.type === 'image';
     const size = Number(values.size ?? (quick ? (heavy ? 6 : 32) : heavy ? 64 : 300));
     io.stderr.write(`\n== ${target.type}: ${target.dir} ${target.file} (${size} items)\n`);
@@ -87,7 +92,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   }
   let pipelineMarkdown = '';
   const textTarget = targets.find((target) => target.type === 'text');
-  if ((values.pipeline ?? !quick) && textTarget) {
+  if ((values.pipeline ?? !quick) && textTarget && !values['index-only']) {
     io.stderr.write('\n== pipeline (local stack)\n');
     const { pipelineTable, runPipelineBench } = await import('./pipeline.ts');
     const results = await runPipelineBench({
@@ -105,12 +110,24 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
     pipelineMarkdown = `${pipelineTable(results)}\n\n${targetsTable([{ target: 'pipeline (small files) >= 0.8x the engine alone', measured: `${small.vsEngine.median.toFixed(2)}x`, met: small.vsEngine.median >= 0.8 }])}`;
     io.stdout.write(`\n${pipelineMarkdown}\n`);
   }
+  let indexMarkdown = '';
+  if (values.index ?? true) {
+    io.stderr.write('\n== index (LanceDB)\n');
+    const { indexTable, runIndexBench } = await import('./index.ts');
+    const sizes = ((values['index-chunks'] as string | undefined) ?? (quick ? '10000' : '10000,100000')).split(',').map(Number);
+    const results = [];
+    for (const chunks of sizes) results.push(await runIndexBench({ chunks, progress: (line) => io.stderr.write(`  ${line}\n`) }));
+    indexMarkdown = indexTable(results);
+    io.stdout.write(`\n${indexMarkdown}\n`);
+  }
   await mkdir(values.out as string, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   await writeFile(join(values.out as string, `bench-${stamp}.json`), JSON.stringify(reports, null, 2));
   await writeFile(
     join(values.out as string, `bench-${stamp}.md`),
-    [...reports.map((report) => `${reportTable(report)}\n\n${targetsTable(checkTargets(report))}`), pipelineMarkdown].join('\n\n'),
+    [...reports.map((report) => `${reportTable(report)}\n\n${targetsTable(checkTargets(report))}`), pipelineMarkdown, indexMarkdown].join(
+      '\n\n',
+    ),
   );
   io.stderr.write(`\nwrote ${join(values.out as string, `bench-${stamp}.{json,md}`)}\n`);
   return 0;

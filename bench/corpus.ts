@@ -68,3 +68,13 @@ export function builtInCorpus(size: number, seed = 20261125): string[] {
   }
   return texts;
 }
+
+/** `count` random unit vectors of `dimension` values (seeded, so every run writes the same index). Pure. */
+export function seededUnitVectors(count: number, dimension: number, seed: number): Float32Array[] {
+  const random = seeded(seed);
+  return Array.from({ length: count }, () => {
+    const vector = Float32Array.from({ length: dimension }, () => random() * 2 - 1);
+    const norm = Math.hypot(...vector);
+    return vector.map((value) => value / norm);
+  });
+}

@@ -95,3 +95,14 @@ describe('bench report', () => {
     assert.equal(cold?.met, false);
   });
 });
+
+describe('index scenario', () => {
+  test('fills a LanceDB table through the sink and times searches; the table reports them', async () => {
+    const { indexTable, runIndexBench } = await import('../../bench/index.ts');
+    const result = await runIndexBench({ chunks: 300, dimension: 16, queries: 5 });
+    assert.equal(result.chunks, 300);
+    assert.ok(result.writesPerSecond > 0 && result.search.p50 > 0 && result.search.p95 >= result.search.p50);
+    assert.ok(result.filteredSearch.p95 >= result.filteredSearch.p50);
+    assert.match(indexTable([result]), /^\| chunks \| dim \|[^\n]*\n\|---[^\n]*\n\| 300 \| 16 \| \d+ \|/);
+  });
+});
