@@ -3,11 +3,20 @@ import type { CliIo } from '../shared/cli/io.ts';
 import { parseOptions } from '../shared/cli/options.ts';
 import { progressLine } from '../shared/cli/progress.ts';
 import { describeFailure } from '../shared/errors.ts';
+import { indexNameFor } from '../shared/index/keys.ts';
 import type { DownloadProgress } from '../shared/models/download.ts';
 import { loadResources } from './resources.ts';
-import { startLocalStack } from './stack.ts';
+import { type LocalStack, startLocalStack } from './stack.ts';
 
 const DEFAULT_RESOURCES = fileURLToPath(new URL('../localstack/resources.json', import.meta.url));
+
+/** Where the stack keeps its vectors searchable, or how to turn that on. */
+function indexLine(stack: LocalStack): string {
+  const { index } = stack.services.config;
+  if (!stack.services.index) return 'none (INDEX_SINK=none, or a sparse or rerank model)';
+  const name = index.name ?? indexNameFor(stack.services.model.id, stack.services.model.file);
+  return stack.services.index.name === 'lancedb' ? `LanceDB ${index.uri} (table ${name})` : `S3 Vectors ${index.vectorBucket}/${name}`;
+}
 
 /**
  * `vectorizer start`: the whole pipeline on this machine (S3+SQS emulator on :4566, notification
@@ -52,9 +61,11 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
         `  input bucket     ${resources.buckets.join(', ')}`,
         `  jobs queue       ${worker.queue} (batch ${worker.batchSize}, window ${worker.maximumBatchingWindowSeconds}s) -> DLQ ${resources.queues.find((q) => q.name === worker.queue)?.deadLetterQueue ?? 'none'}`,
         `  invoke endpoint  ${stack.invokeUrl}`,
+        `  search index     ${indexLine(stack)}`,
         '',
         `Try: aws --endpoint-url ${stack.awsEndpoint} s3 cp notes.txt s3://${resources.buckets[0]}/notes.txt`,
         `     curl -s -X POST ${stack.invokeUrl} -d '{"messages": ["Hello world"]}'`,
+        `     npx vectorizer search "hello"`,
         'Ctrl-C stops everything.',
         '',
       ].join('\n'),

@@ -19,14 +19,28 @@ describe('npm start', () => {
     model = await tinyModel('text');
   });
   after(async () => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    // The whole group (npm and the node it started): a failed test must not leave the ports taken.
+    if (child?.pid && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     await model?.cleanup();
   });
 
   test('runs the whole pipeline on 127.0.0.1:4566 and :9000 and stops cleanly on Ctrl-C', async () => {
     child = spawn('npm', ['start', '--silent'], {
       cwd: REPO_DIR,
-      env: { ...process.env, MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, POWERTOOLS_LOG_LEVEL: 'INFO' },
+      // The index in the model's temp folder, not the user's cache.
+      env: {
+        ...process.env,
+        MODEL_ID: 'tiny/text',
+        MODEL_DIR: model.dir,
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        INDEX_URI: join(model.dir, 'index'),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -36,6 +50,7 @@ describe('npm start', () => {
     assert.match(output, /http:\/\/127\.0\.0\.1:4566/);
     assert.match(output, /http:\/\/127\.0\.0\.1:9000\/2015-03-31\/functions\/function\/invocations/);
     assert.match(output, /vectorizer-input/);
+    assert.ok(output.includes(`search index     LanceDB ${join(model.dir, 'index')}`), 'the banner says where the index is');
 
     const s3 = new S3Client({
       endpoint: 'http://127.0.0.1:4566',
