@@ -136,6 +136,20 @@ describe('invoke: text model', () => {
     await rejectsWithCode(invoke(runtime, ['a cat']), 'INVALID_REQUEST');
   });
 
+  test('bad search requests get structured 4xx errors; without an index a search says how to get one', async () => {
+    const noIndex = await rejectsWithCode(invoke(runtime, { search: { query: 'a cat' } }), 'UNSUPPORTED_FOR_MODEL');
+    assert.match(noIndex.message, /keeps no vector index \(INDEX_SINK=none\).*set INDEX_SINK to lancedb or s3vectors/);
+    assert.equal(noIndex.statusCode, 400);
+    const empty = await rejectsWithCode(invoke(runtime, { search: { query: '' } }), 'INVALID_REQUEST');
+    assert.match(empty.message, /search\.query must not be empty/);
+    await rejectsWithCode(invoke(runtime, { search: { query: 'a', top_k: 0 } }), 'INVALID_REQUEST');
+    await rejectsWithCode(invoke(runtime, { search: { query: 'a', top_k: 101 } }), 'INVALID_REQUEST');
+    await rejectsWithCode(invoke(runtime, { search: { query: 'a', filter: { team: ['ml'] } } }), 'INVALID_REQUEST');
+    await rejectsWithCode(invoke(runtime, { search: { query: 'a', sort: 'score' } }), 'INVALID_REQUEST');
+    const both = await rejectsWithCode(invoke(runtime, { messages: ['a'], search: { query: 'a' } }), 'UNSUPPORTED_FOR_MODEL');
+    assert.match(both.message, /Send only one of messages and search/);
+  });
+
   test('more inputs than MAX_INPUTS is 413', async () => {
     const error = await rejectsWithCode(invoke(runtime, { messages: Array.from({ length: 9 }, () => 'a') }), 'PAYLOAD_TOO_LARGE');
     assert.equal(error.statusCode, 413);
