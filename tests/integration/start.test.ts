@@ -78,7 +78,8 @@ describe('npm start', () => {
     });
     assert.equal(response.status, 200);
     assert.equal(((await response.json()) as { count: number }).count, 2);
-    assert.match(output, /object embedded/);
+    // Logged once the index has the vectors too, which follows the sidecar by a moment.
+    await waitFor('the worker to log the file', async () => (output.includes('"message":"object embedded"') ? true : undefined), 20_000);
 
     // Ctrl-C reaches the whole process group, as in a terminal.
     process.kill(-child.pid!, 'SIGINT');
