@@ -1,12 +1,17 @@
 /** Checks that the vector index, the sidecars and the bucket agree (index-sync and index-faults tests). */
 import assert from 'node:assert/strict';
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Resources } from '../../local/resources.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { indexNameFor } from '../../shared/index/keys.ts';
 import { cosine } from '../../shared/math/vector.ts';
 import { isMetadataSidecar } from '../../shared/pipeline/metadata.ts';
 import { type VectorsDocument, vectorsDocumentSchema } from '../../shared/pipeline/outputs.ts';
-import { listKeys, readJson, waitFor } from './stack.ts';
+import { listKeys, readJson, startTestStack, waitFor } from './stack.ts';
+import { tinyModel } from './tiny.ts';
 
 export interface IndexRow {
   id: string;
@@ -84,4 +89,44 @@ export async function assertAgreement(stack: LocalStack, bucket: string, rows: I
     assert.ok(cosine(row.vector, vector) > 0.99999, `${row.id}: vector`);
   }
   return documents;
+}
+
+/** A local stack with a tiny text model and a LanceDB index in a temp folder, and an SQS client on its emulator. */
+export interface IndexedStack {
+  readonly stack: LocalStack;
+  readonly model: Awaited<ReturnType<typeof tinyModel>>;
+  readonly indexDir: string;
+  readonly sqs: SQSClient;
+  stop(): Promise<void>;
+}
+
+export async function startIndexedStack(
+  resources: Resources,
+  env: Record<string, string> = {},
+  hooks: Parameters<typeof startTestStack>[2] = {},
+): Promise<IndexedStack> {
+  const model = await tinyModel('text', { maxTokens: 16 });
+  const indexDir = await mkdtemp(join(tmpdir(), 'vectorizer-index-'));
+  const stack = await startTestStack(
+    { MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, INDEX_SINK: 'lancedb', INDEX_URI: indexDir, ...env },
+    resources,
+    hooks,
+  );
+  const sqs = new SQSClient({
+    endpoint: stack.awsEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  return {
+    stack,
+    model,
+    indexDir,
+    sqs,
+    async stop() {
+      sqs.destroy();
+      await stack.stop();
+      await model.cleanup();
+      await rm(indexDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ModelSpec } from '../../shared/models/types.ts';
 import { buildTinyModel } from '../fixtures/tiny-models.ts';
 
 export type TinyKind = 'text' | 'sparse' | 'rerank' | 'image';
@@ -29,4 +30,23 @@ export async function rejectsWithCode(
     return failure;
   }
   throw new Error(`expected a ${code} error, but the call succeeded`);
+}
+
+/** A text model's spec for tests of the index alone (nothing is loaded from `dir`). */
+export function indexTestSpec(dimension: number): ModelSpec {
+  return {
+    id: 'test/model',
+    type: 'text',
+    dir: '/nowhere',
+    file: 'onnx/model.onnx',
+    dimension,
+    pooling: 'mean',
+    normalize: true,
+    maxTokens: 16,
+    prefixes: {},
+    inputs: [],
+    output: { onlyOne: true, names: [] },
+    sparseHead: null,
+    fromCatalog: false,
+  };
 }

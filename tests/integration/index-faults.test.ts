@@ -3,19 +3,15 @@
  * index ends as if nothing had failed (never half a document), on the local stack with LanceDB.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { LocalStack } from '../../local/stack.ts';
 import { DependencyError } from '../../shared/errors.ts';
 import type { IndexSink } from '../../shared/index/types.ts';
 import { TINY_VOCAB } from '../fixtures/tiny-models.ts';
-import { assertAgreement, drained, lanceRows } from '../helpers/index-check.ts';
-import { listKeys, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
-import { tinyModel } from '../helpers/tiny.ts';
+import { assertAgreement, drained, type IndexedStack, lanceRows, startIndexedStack } from '../helpers/index-check.ts';
+import { listKeys, testResources, waitFor } from '../helpers/stack.ts';
 
 const WORDS = TINY_VOCAB.filter((token) => /^[a-z]+$/.test(token));
 const sentence = (seed: number, length: number) => Array.from({ length }, (_, i) => WORDS[(seed * 11 + i * 3) % WORDS.length]).join(' ');
@@ -47,8 +43,8 @@ function flakySink(sink: IndexSink, failures: string[]): IndexSink {
 }
 
 describe('index faults: retried until the index matches the bucket', () => {
+  let indexed: IndexedStack;
   let stack: LocalStack;
-  let model: Awaited<ReturnType<typeof tinyModel>>;
   let indexDir: string;
   let sqs: SQSClient;
   const failures: string[] = [];
@@ -56,22 +52,11 @@ describe('index faults: retried until the index matches the bucket', () => {
   const bucket = resources.names.bucket;
 
   before(async () => {
-    model = await tinyModel('text', { maxTokens: 16 });
-    indexDir = await mkdtemp(join(tmpdir(), 'vectorizer-index-faults-'));
-    stack = await startTestStack({ MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, INDEX_SINK: 'lancedb', INDEX_URI: indexDir }, resources, {
-      wrapIndex: (sink) => flakySink(sink, failures),
-    });
-    sqs = new SQSClient({
-      endpoint: stack.awsEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    indexed = await startIndexedStack(resources, {}, { wrapIndex: (sink) => flakySink(sink, failures) });
+    ({ stack, indexDir, sqs } = indexed);
   });
   after(async () => {
-    sqs?.destroy();
-    await stack?.stop();
-    await model?.cleanup();
-    if (indexDir) await rm(indexDir, { recursive: true, force: true });
+    await indexed?.stop();
   });
 
   test('writes, overwrites and deletes that fail once end in the same state as clean ones', async () => {

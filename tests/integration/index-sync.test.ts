@@ -6,23 +6,26 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { s3EventNotification } from '../../local/notifications.ts';
 import type { LocalStack } from '../../local/stack.ts';
 import { cosine } from '../../shared/math/vector.ts';
 import type { VectorsDocument } from '../../shared/pipeline/outputs.ts';
 import { denseResponseSchema, searchResponseSchema } from '../../shared/request/schema.ts';
 import { TINY_VOCAB } from '../fixtures/tiny-models.ts';
-import { assertAgreement as checkAgreement, drained as drainedQueue, lanceRows } from '../helpers/index-check.ts';
+import {
+  assertAgreement as checkAgreement,
+  drained as drainedQueue,
+  type IndexedStack,
+  lanceRows,
+  startIndexedStack,
+} from '../helpers/index-check.ts';
 import { invoke } from '../helpers/services.ts';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
-import { listKeys, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
-import { tinyModel } from '../helpers/tiny.ts';
+import { listKeys, testResources, waitFor } from '../helpers/stack.ts';
 
 const WORDS = TINY_VOCAB.filter((token) => /^[a-z]+$/.test(token));
 const sentence = (seed: number, length: number) => Array.from({ length }, (_, i) => WORDS[(seed * 7 + i * 5) % WORDS.length]).join(' ');
@@ -44,31 +47,20 @@ function mixedDrop(): Map<string, string> {
 }
 
 describe('index sync: the LanceDB index follows the bucket', () => {
+  let indexed: IndexedStack;
   let stack: LocalStack;
-  let model: Awaited<ReturnType<typeof tinyModel>>;
+  let model: IndexedStack['model'];
   let indexDir: string;
   let sqs: SQSClient;
   const resources = testResources({ batchSize: 10 });
   const bucket = resources.names.bucket;
 
   before(async () => {
-    model = await tinyModel('text', { maxTokens: 16 });
-    indexDir = await mkdtemp(join(tmpdir(), 'vectorizer-index-'));
-    stack = await startTestStack(
-      { MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, CHUNK_OVERLAP_TOKENS: '4', INDEX_SINK: 'lancedb', INDEX_URI: indexDir },
-      resources,
-    );
-    sqs = new SQSClient({
-      endpoint: stack.awsEndpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    });
+    indexed = await startIndexedStack(resources, { CHUNK_OVERLAP_TOKENS: '4' });
+    ({ stack, model, indexDir, sqs } = indexed);
   });
   after(async () => {
-    sqs?.destroy();
-    await stack?.stop();
-    await model?.cleanup();
-    if (indexDir) await rm(indexDir, { recursive: true, force: true });
+    await indexed?.stop();
   });
 
   const s3 = () => stack.services.s3;

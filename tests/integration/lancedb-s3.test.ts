@@ -4,24 +4,10 @@ import { after, before, describe, test } from 'node:test';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../shared/config.ts';
 import { openIndexSink } from '../../shared/index/open.ts';
-import type { ModelSpec } from '../../shared/models/types.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
+import { indexTestSpec } from '../helpers/tiny.ts';
 
-const MODEL: ModelSpec = {
-  id: 'test/model',
-  type: 'text',
-  dir: '/nowhere',
-  file: 'onnx/model.onnx',
-  dimension: 4,
-  pooling: 'mean',
-  normalize: true,
-  maxTokens: 16,
-  prefixes: {},
-  inputs: [],
-  output: { onlyOne: true, names: [] },
-  sparseHead: null,
-  fromCatalog: false,
-};
+const MODEL = indexTestSpec(4);
 
 describe('LanceDB on S3', () => {
   let emulator: Emulator;

@@ -9,24 +9,10 @@ import { loadConfig } from '../../shared/config.ts';
 import { indexNameFor } from '../../shared/index/keys.ts';
 import { openIndexSink } from '../../shared/index/open.ts';
 import { S3VECTORS_NON_FILTERABLE_KEYS } from '../../shared/index/s3vectors.ts';
-import type { ModelSpec } from '../../shared/models/types.ts';
 import { type S3VectorsStandIn, startS3VectorsStandIn } from '../helpers/s3vectors-standin.ts';
+import { indexTestSpec } from '../helpers/tiny.ts';
 
-const MODEL = {
-  id: 'test/model',
-  type: 'text',
-  dir: '/nowhere',
-  file: 'onnx/model.onnx',
-  dimension: 4,
-  pooling: 'mean',
-  normalize: true,
-  maxTokens: 16,
-  prefixes: {},
-  inputs: [],
-  output: { onlyOne: true, names: [] },
-  sparseHead: null,
-  fromCatalog: false,
-} as const satisfies ModelSpec;
+const MODEL = indexTestSpec(4);
 
 describe('S3 Vectors from the configuration', () => {
   let standIn: S3VectorsStandIn;

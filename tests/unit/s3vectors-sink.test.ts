@@ -22,6 +22,8 @@ import {
   type S3VectorsLimits,
 } from '../../shared/index/s3vectors.ts';
 import type { IndexDocument, IndexSink, SearchHit } from '../../shared/index/types.ts';
+import { cosine } from '../../shared/math/vector.ts';
+import { seededRandom } from '../fixtures/tiny-models.ts';
 import { type S3VectorsStandIn, startS3VectorsStandIn } from '../helpers/s3vectors-standin.ts';
 
 const VECTOR_BUCKET = 'vectors-test';
@@ -70,17 +72,7 @@ function sinkFor(indexName: string, options: { limits?: S3VectorsLimits; client?
   });
 }
 
-/** A deterministic pseudo-random generator (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 function vectorOf(next: () => number, dimension = DIMENSION): number[] {
   return Array.from({ length: dimension }, () => next() * 2 - 1);
@@ -121,18 +113,6 @@ function jsonBytes(value: unknown): number {
 /** The stand-in's calls from `start` on, of one operation. */
 function callsOf(operation: string, start = 0) {
   return standIn.calls.slice(start).filter((call) => call.operation === operation);
-}
-
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / (Math.sqrt(na) * Math.sqrt(nb));
 }
 
 before(async () => {
