@@ -2,6 +2,7 @@ import { type Env, loadConfig } from '../config.ts';
 import { describeFailure, toErrorBody, toVectorizerError } from '../errors.ts';
 import { DEFAULT_MODEL_ID } from '../models/catalog.ts';
 import type { SearchResponse } from '../request/schema.ts';
+import { textTable } from '../text-table.ts';
 import type { CliIo } from './io.ts';
 import { parseCommand } from './options.ts';
 
@@ -20,16 +21,7 @@ export function formatResults(response: SearchResponse): string {
     `s3://${result.bucket}/${result.key}#${result.chunk}`,
     clip(result.text),
   ]);
-  const header = ['#', 'score', 'chunk', 'text'];
-  const widths = header.map((_, column) => Math.max(header[column].length, ...rows.map((row) => row[column].length)));
-  return [header, ...rows]
-    .map((row) =>
-      row
-        .map((cell, column) => cell.padEnd(widths[column]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable([['#', 'score', 'chunk', 'text'], ...rows]);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { textTable } from '../text-table.ts';
 import type { CatalogEntry } from './types.ts';
 import { MODEL_TYPES } from './types.ts';
 
@@ -38,14 +39,5 @@ export function formatModelList(entries: readonly CatalogEntry[], format: ListFo
       })
       .join('\n\n');
   }
-  const table = [[...COLUMNS], ...entries.map(cells)];
-  const widths = COLUMNS.map((_, column) => Math.max(...table.map((line) => line[column].length)));
-  return table
-    .map((line) =>
-      line
-        .map((cell, column) => cell.padEnd(widths[column]))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return textTable([[...COLUMNS], ...entries.map(cells)]);
 }
