@@ -186,9 +186,15 @@ function readIndex(env: Env): IndexConfig {
   if (sink === 's3vectors' && !vectorBucket) {
     throw new ConfigurationError('INDEX_SINK=s3vectors needs S3VECTORS_BUCKET: the vector bucket that holds the index.');
   }
+  const uri = readString(env, 'INDEX_URI') ?? defaultCacheDir(env, 'index');
+  if (env.AWS_LAMBDA_FUNCTION_NAME && (sink === 'lancedb' || sink === 'auto') && !uri.startsWith('s3://')) {
+    throw new ConfigurationError(
+      `INDEX_SINK=${sink} with INDEX_URI=${JSON.stringify(uri)} in a Lambda function: its disk does not outlive the instance. Set INDEX_URI=s3://bucket/prefix, or INDEX_SINK=s3vectors.`,
+    );
+  }
   return {
     sink: sink as IndexSinkName,
-    uri: readString(env, 'INDEX_URI') ?? defaultCacheDir(env, 'index'),
+    uri,
     name: readString(env, 'INDEX_NAME'),
     vectorBucket,
     s3VectorsEndpoint: readString(env, 'AWS_ENDPOINT_URL_S3VECTORS'),

@@ -157,6 +157,19 @@ describe('loadConfig', () => {
     assert.equal(config.s3.endpoint, 'http://127.0.0.1:4566');
     assert.equal(loadConfig({ MODEL_ID: 'm' }).model.hubUrl, 'https://huggingface.co');
   });
+  test('index: none by default; sinks named, checked, and a Lambda never gets a local LanceDB folder', () => {
+    const defaults = loadConfig({ MODEL_ID: 'm', XDG_CACHE_HOME: '/cache' }).index;
+    assert.equal(defaults.sink, 'none');
+    assert.equal(defaults.uri, '/cache/serverless-vectorizer/index');
+    assert.throws(
+      () => loadConfig({ MODEL_ID: 'm', INDEX_SINK: 'pinecone' }),
+      /INDEX_SINK="pinecone" is not valid: expected one of none, lancedb, s3vectors, auto/,
+    );
+    assert.throws(() => loadConfig({ MODEL_ID: 'm', INDEX_SINK: 's3vectors' }), /needs S3VECTORS_BUCKET/);
+    const lambda = { MODEL_ID: 'm', AWS_LAMBDA_FUNCTION_NAME: 'worker', INDEX_SINK: 'lancedb' };
+    assert.throws(() => loadConfig(lambda), /in a Lambda function: its disk does not outlive the instance/);
+    assert.equal(loadConfig({ ...lambda, INDEX_URI: 's3://b/index' }).index.uri, 's3://b/index');
+  });
   test('sessions and threads: set, or left to the runtime; a pool needs the session thread', () => {
     assert.deepEqual({ ...loadConfig({ MODEL_ID: 'm' }).runtime }, { thread: true, spinning: true });
     assert.deepEqual(
