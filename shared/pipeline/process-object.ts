@@ -93,6 +93,9 @@ async function removeObject(ref: S3ObjectRef, services: PipelineServices): Promi
   const source = { bucket: ref.bucket, key: ref.key };
   if (await headObject(services.s3, source)) return 'ignored-exists';
   await forgetObject(source, services);
+  // Recreated while this ran (its own event may have been handled in between, and its outputs
+  // just forgotten): embed it again rather than leave it out of the index.
+  if (await headObject(services.s3, source)) return processObject({ ...source, event: 'created' }, services, { force: true });
   logger.info('object removed', { source: formatS3Uri(source) });
   return 'removed';
 }
