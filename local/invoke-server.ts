@@ -41,7 +41,7 @@ export async function startInvokeServer(options: {
   functions: Readonly<Record<string, LocalFunction>>;
   logger: Logger;
 }): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
-  const server = createServer(async (request, response) => {
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const match = INVOKE_PATH.exec(request.url?.split('?')[0] ?? '');
     if (!match)
       return send(response, 404, {
@@ -49,8 +49,14 @@ export async function startInvokeServer(options: {
         message: `Unknown path ${request.url}; use POST /2015-03-31/functions/function/invocations.`,
       });
     if (request.method !== 'POST') return send(response, 405, { Type: 'User', message: 'Use POST.' });
-    const name = decodeURIComponent(match[1]);
-    const fn = options.functions[name];
+    let name: string;
+    try {
+      name = decodeURIComponent(match[1]);
+    } catch {
+      return send(response, 400, { Type: 'User', message: `The function name in ${request.url} is not valid percent-encoding.` });
+    }
+    // Own properties only: `constructor` or `__proto__` name no function.
+    const fn = Object.hasOwn(options.functions, name) ? options.functions[name] : undefined;
     if (!fn) {
       return send(
         response,
@@ -84,6 +90,17 @@ export async function startInvokeServer(options: {
     } catch (error) {
       send(response, 200, functionErrorBody(error), { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' });
     }
+  }
+
+  // Nothing a client sends (or fails to send: a disconnect mid-body) may take the stack down: a
+  // request that fails outside the function gets an answer if it can still have one, else is dropped.
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      options.logger.warn('invoke request failed', { url: request.url, reason: (error as Error).message });
+      if (!response.headersSent && !response.destroyed)
+        send(response, 400, { Type: 'User', message: `The request failed: ${(error as Error).message}` });
+      else response.destroy();
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
