@@ -177,6 +177,13 @@ export async function processObject(
     ]);
     // After the sidecar: a failure here is retried, and the retry finds the index behind the sidecar.
     await index?.replaceSource(indexDocumentOf(document, texts, metadata));
+    // Overwritten (or deleted) while this version was embedding: what was just written may have
+    // landed after the newer version's outputs, so bring them up to the object as it is now.
+    const after = await headObject(services.s3, source);
+    if (after?.etag !== head.etag) {
+      logger.info('object changed while embedding', { source: formatS3Uri(source), embedded: head.etag, now: after?.etag ?? 'deleted' });
+      return after ? processObject({ ...source, event: 'created' }, services, { force: true }) : removeObject(ref, services);
+    }
     logger.info('object embedded', { source: formatS3Uri(source), output: formatS3Uri(target), chunks: chunks.length });
     return 'written';
   } catch (error) {

@@ -81,3 +81,54 @@ describe('index faults: retried until the index matches the bucket', () => {
     assert.equal(documents.size, 8);
   });
 });
+
+/** Holds the first index write of `key` until `release` is called: an older version still embedding. */
+function slowSink(sink: IndexSink, key: string, held: { release?: () => void; waiting?: Promise<void> }): IndexSink {
+  let first = true;
+  return {
+    ...sink,
+    async replaceSource(document) {
+      if (document.source.key === key && first) {
+        first = false;
+        held.waiting = new Promise<void>((resolve) => {
+          held.release = resolve;
+        });
+        await held.waiting;
+      }
+      return sink.replaceSource(document);
+    },
+  };
+}
+
+describe('index race: an older version that finishes last does not win', () => {
+  let indexed: IndexedStack;
+  const held: { release?: () => void; waiting?: Promise<void> } = {};
+  const resources = testResources({ batchSize: 1 });
+  const bucket = resources.names.bucket;
+
+  before(async () => {
+    indexed = await startIndexedStack(resources, {}, { wrapIndex: (sink) => slowSink(sink, 'race/doc.txt', held) });
+  });
+  after(async () => {
+    held.release?.();
+    await indexed?.stop();
+  });
+
+  test('overwritten while the older version was embedding: the index and the sidecar end at the newer version', async () => {
+    const { stack, sqs, indexDir } = indexed;
+    const s3 = stack.services.s3;
+    const put = (body: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'race/doc.txt', Body: body }));
+    await put(sentence(1, 40));
+    await waitFor('the older version to reach the index write', async () => (held.release ? true : undefined));
+    await put(sentence(2, 5));
+    // The newer version is embedded while the older one waits.
+    await waitFor('the newer version embedded', async () => {
+      const rows = await lanceRows(indexDir, 'tiny/text').catch(() => []);
+      return rows.length > 0 ? true : undefined;
+    });
+    held.release?.();
+    await drained(sqs, stack.queueUrls[resources.names.queue]);
+    const documents = await assertAgreement(stack, bucket, await lanceRows(indexDir, 'tiny/text'));
+    assert.equal(documents.get('race/doc.txt')?.count, 1, 'the short, newer version');
+  });
+});
