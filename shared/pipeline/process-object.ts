@@ -3,7 +3,7 @@ import type { IndexDocument } from '../index/types.ts';
 import type { Embedded } from '../kinds/types.ts';
 import { logger } from '../logger.ts';
 import type { Services } from '../services.ts';
-import { deleteObject, formatS3Uri, getObject, headObject, putJson } from '../storage/s3.ts';
+import { deleteObject, formatS3Uri, getObject, headObject, OUTPUT_MARKER, putJson } from '../storage/s3.ts';
 import { chunkText } from './chunking.ts';
 import { readImageDocument, readTextDocument } from './documents.ts';
 import { isPermanent, UnsupportedFileTypeError } from './errors.ts';
@@ -126,6 +126,9 @@ export async function processObject(
 ): Promise<ObjectOutcome> {
   const { config, model, index } = services;
   if (isOwnOutputKey(ref.key, config.pipeline)) return 'ignored-own-output';
+  // Job results the worker writes by message id (RESULTS_PREFIX): known by name, no S3 call.
+  const { resultsBucket, resultsPrefix } = config.pipeline;
+  if (ref.bucket === resultsBucket && resultsPrefix && ref.key.startsWith(resultsPrefix)) return 'ignored-own-output';
   // A metadata sidecar written, edited or deleted: its source is indexed again with what it says now.
   if (isMetadataSidecar(ref.key))
     return processObject({ bucket: ref.bucket, key: sourceOfMetadataSidecar(ref.key), event: 'created' }, services, { force: true });
@@ -150,6 +153,8 @@ export async function processObject(
     ]);
     // Deleted since the event was sent: its ObjectRemoved event may not have come yet.
     if (!object) return removeObject(ref, services);
+    // One of this product's own outputs under another name (a save_to_s3 result): not a document.
+    if (object.metadata[OUTPUT_MARKER]) return 'ignored-own-output';
     const head = { etag: object.etag, size: object.size };
     current = { ...ref, ...head };
     const sidecarCurrent = Boolean(existing && head.etag && existing.metadata[SOURCE_ETAG_METADATA] === head.etag);

@@ -133,6 +133,13 @@ export async function deleteObject(client: S3Client, location: S3Location): Prom
   }
 }
 
+/**
+ * User metadata every object this product writes carries (`x-amz-meta-vectorizer-output`), so a
+ * notification for one (a `.json` result in the input bucket) is recognised and never embedded.
+ */
+export const OUTPUT_MARKER = 'vectorizer-output';
+
+/** Writes `body` as JSON, marked as this product's output (OUTPUT_MARKER) with any extra metadata. */
 export async function putJson(client: S3Client, location: S3Location, body: unknown, metadata?: Record<string, string>): Promise<void> {
   const { PutObjectCommand } = await loadS3Sdk();
   try {
@@ -142,7 +149,7 @@ export async function putJson(client: S3Client, location: S3Location, body: unkn
         Key: location.key,
         Body: JSON.stringify(body),
         ContentType: 'application/json',
-        ...(metadata ? { Metadata: metadata } : {}),
+        Metadata: { [OUTPUT_MARKER]: 'true', ...metadata },
       }),
     );
   } catch (error) {

@@ -9,6 +9,7 @@ import { cosine } from '../../shared/math/vector.ts';
 import { jobErrorRecordSchema, vectorsDocumentSchema } from '../../shared/pipeline/outputs.ts';
 import { denseResponseSchema } from '../../shared/request/schema.ts';
 import { TINY_VOCAB } from '../fixtures/tiny-models.ts';
+import { drained } from '../helpers/index-check.ts';
 import { listKeys, readJson, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';
 
@@ -186,6 +187,11 @@ describe('pipeline: drop files, get vectors', () => {
         : undefined,
     );
     assert.equal(refused.error.code, 'INVALID_REQUEST');
+    // The results are .json in the input bucket: their notifications came, and were not taken as documents.
+    await drained(sqs, queueUrl);
+    const keys = await listKeys(s3, bucket);
+    for (const result of ['jobs/explicit.json', resultKey])
+      for (const output of ['.vectors.json', '.error.json']) assert.ok(!keys.includes(`${result}${output}`), `${result}${output}`);
     sqs.destroy();
   });
 
