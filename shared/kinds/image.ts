@@ -22,6 +22,12 @@ import type { Engine, EngineParts, ModelKind } from './types.ts';
 /** Images larger than this many pixels are refused before decoding (a decompression-bomb guard). */
 const MAX_INPUT_PIXELS = 100_000_000;
 
+/**
+ * Images longer on one side than this many times the other are refused: a shortest-edge resize
+ * of a 1 x 400,000 strip is 224 x 89.6M pixels, and no model embeds such a sliver meaningfully.
+ */
+export const MAX_ASPECT_RATIO = 100;
+
 const EXAMPLE = '{"images": [{"base64": "..."}]} or {"s3_images": ["bucket/key.png"]}';
 
 // sharp (libvips) loads only in image models' processes.
@@ -45,8 +51,16 @@ export async function decodeImage(bytes: Uint8Array, index: number): Promise<Rgb
       .removeAlpha()
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
+    const ratio = Math.max(info.width, info.height) / Math.max(1, Math.min(info.width, info.height));
+    if (ratio > MAX_ASPECT_RATIO) {
+      throw new InvalidInputDataError(
+        `Image ${index} is ${info.width} x ${info.height} pixels (aspect ratio ${Math.round(ratio)}:1); images longer on one side than ${MAX_ASPECT_RATIO} times the other are refused.`,
+        { details: { index, width: info.width, height: info.height, max_aspect_ratio: MAX_ASPECT_RATIO } },
+      );
+    }
     return { data, width: info.width, height: info.height, channels: info.channels };
   } catch (cause) {
+    if (cause instanceof InvalidInputDataError) throw cause;
     throw new InvalidInputDataError(
       `Image ${index} could not be decoded (${cause instanceof Error ? cause.message : String(cause)}): send PNG, JPEG, WebP, GIF, TIFF or AVIF data.`,
       { cause, details: { index } },

@@ -28,37 +28,51 @@ const ONE = 2 ** PRECISION_BITS;
 const HALF = 2 ** (PRECISION_BITS - 1);
 
 interface Coefficients {
+  /** The first output pixel these cover: pixel `out` is at index `out - first`. */
+  readonly first: number;
   readonly bounds: Int32Array; // [start, count] per output pixel
   readonly weights: Int32Array; // kernelSize per output pixel, fixed point
   readonly kernelSize: number;
 }
 
-function precompute(inSize: number, outSize: number, filter: { support: number; weight: (x: number) => number }): Coefficients {
+/**
+ * Pillow's coefficients for output pixels [first, first + count) of an inSize -> outSize resize:
+ * only the pixels a crop keeps, so the work (and memory) follows the output, not the full size
+ * (a 1 x 400,000 image's shortest-edge resize is 224 x 89.6M pixels wide; its crop is 224).
+ */
+function precompute(
+  inSize: number,
+  outSize: number,
+  filter: { support: number; weight: (x: number) => number },
+  first = 0,
+  count = outSize,
+): Coefficients {
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = filter.support * filterScale;
   const kernelSize = Math.ceil(support) * 2 + 1;
-  const bounds = new Int32Array(outSize * 2);
-  const weights = new Int32Array(outSize * kernelSize);
+  const bounds = new Int32Array(count * 2);
+  const weights = new Int32Array(count * kernelSize);
   const raw = new Float64Array(kernelSize);
-  for (let out = 0; out < outSize; out++) {
+  for (let out = first; out < first + count; out++) {
     const center = (out + 0.5) * scale;
     const start = Math.max(Math.trunc(center - support + 0.5), 0);
-    const count = Math.min(Math.trunc(center + support + 0.5), inSize) - start;
+    const taps = Math.min(Math.trunc(center + support + 0.5), inSize) - start;
     let total = 0;
-    for (let k = 0; k < count; k++) {
+    for (let k = 0; k < taps; k++) {
       raw[k] = filter.weight((k + start - center + 0.5) / filterScale);
       total += raw[k];
     }
-    for (let k = 0; k < count; k++) {
+    const at = out - first;
+    for (let k = 0; k < taps; k++) {
       const normalized = total !== 0 ? raw[k] / total : 0;
       // Pillow rounds half away from zero when converting to fixed point.
-      weights[out * kernelSize + k] = normalized < 0 ? Math.trunc(-0.5 + normalized * ONE) : Math.trunc(0.5 + normalized * ONE);
+      weights[at * kernelSize + k] = normalized < 0 ? Math.trunc(-0.5 + normalized * ONE) : Math.trunc(0.5 + normalized * ONE);
     }
-    bounds[out * 2] = start;
-    bounds[out * 2 + 1] = count;
+    bounds[at * 2] = start;
+    bounds[at * 2 + 1] = taps;
   }
-  return { bounds, weights, kernelSize };
+  return { first, bounds, weights, kernelSize };
 }
 
 /** Fixed point -> uint8, clamped (sums stay within int32, as in Pillow). */
@@ -94,15 +108,16 @@ function resizeRows(
   width: number,
 ): Uint8Array {
   const { data, width: inWidth, channels } = image;
-  const { bounds, weights, kernelSize } = coefficients;
+  const { first, bounds, weights, kernelSize } = coefficients;
   const out = new Uint8Array(width * (rowLast - rowFirst) * channels);
   let o = 0;
   for (let y = rowFirst; y < rowLast; y++) {
     const row = y * inWidth * channels;
     for (let x = left; x < left + width; x++) {
-      const start = row + bounds[x * 2] * channels;
-      const count = bounds[x * 2 + 1];
-      const w0 = x * kernelSize;
+      const at = x - first;
+      const start = row + bounds[at * 2] * channels;
+      const count = bounds[at * 2 + 1];
+      const w0 = at * kernelSize;
       if (channels === 3) {
         let r = HALF;
         let g = HALF;
@@ -137,12 +152,13 @@ function resizeColumns(
   top: number,
   height: number,
 ): Uint8Array {
-  const { bounds, weights, kernelSize } = coefficients;
+  const { first, bounds, weights, kernelSize } = coefficients;
   const out = new Uint8Array(stride * height);
   for (let y = top; y < top + height; y++) {
-    const base = (bounds[y * 2] - rowFirst) * stride;
-    const count = bounds[y * 2 + 1];
-    const w0 = y * kernelSize;
+    const at = y - first;
+    const base = (bounds[at * 2] - rowFirst) * stride;
+    const count = bounds[at * 2 + 1];
+    const w0 = at * kernelSize;
     const o = (y - top) * stride;
     for (let i = 0; i < stride; i++) {
       let sum = HALF;
@@ -169,17 +185,17 @@ export function resizeLikePillow(
 ): RgbImage {
   const filter = FILTERS[resample] ?? FILTERS[3];
   const { channels } = image;
-  const vertical = height !== image.height ? precompute(image.height, height, filter) : undefined;
+  const vertical = height !== image.height ? precompute(image.height, height, filter, box.top, box.height) : undefined;
   let rowFirst = box.top;
   let rowLast = box.top + box.height;
   if (vertical) {
-    rowFirst = vertical.bounds[box.top * 2];
+    rowFirst = vertical.bounds[0];
     rowLast = 0;
-    for (let y = box.top; y < box.top + box.height; y++) rowLast = Math.max(rowLast, vertical.bounds[y * 2] + vertical.bounds[y * 2 + 1]);
+    for (let at = 0; at < box.height; at++) rowLast = Math.max(rowLast, vertical.bounds[at * 2] + vertical.bounds[at * 2 + 1]);
   }
   let rows: Uint8Array;
   if (width !== image.width) {
-    rows = resizeRows(image, precompute(image.width, width, filter), rowFirst, rowLast, box.left, box.width);
+    rows = resizeRows(image, precompute(image.width, width, filter, box.left, box.width), rowFirst, rowLast, box.left, box.width);
   } else {
     rows = new Uint8Array(box.width * (rowLast - rowFirst) * channels);
     for (let y = rowFirst; y < rowLast; y++) {

@@ -105,4 +105,22 @@ describe('invoke: image model', () => {
     assert.match(texts.message, /image model .* does not take messages/);
     await rejectsWithCode(invoke(runtime, { images: [{ url: 'http://x' }] }), 'INVALID_REQUEST');
   });
+
+  test('a tiny, very wide image (1 x 400,000) is refused quickly and clearly, without gigabytes of work', async () => {
+    const strip = await sharp({ create: { width: 400_000, height: 1, channels: 3, background: { r: 9, g: 9, b: 9 } } })
+      .png()
+      .toBuffer();
+    const before = process.memoryUsage().rss;
+    const started = performance.now();
+    const error = await rejectsWithCode(invoke(runtime, { images: [{ base64: strip.toString('base64') }] }), 'INVALID_INPUT_DATA');
+    assert.match(error.message, /Image 0 is 400000 x 1 pixels \(aspect ratio 400000:1\).*100 times/);
+    assert.ok(process.memoryUsage().rss - before < 500 * 1024 * 1024, 'no gigabytes for a 1 KB file');
+    assert.ok(performance.now() - started < 10_000);
+    // Within the ratio, a wide image's shortest-edge resize computes only its centre crop.
+    const wide = await sharp({ create: { width: 800, height: 8, channels: 3, background: { r: 200, g: 10, b: 10 } } })
+      .png()
+      .toBuffer();
+    const embedded = await invokeDense(runtime, { images: [{ base64: wide.toString('base64') }] });
+    assert.equal(embedded.count, 1);
+  });
 });
