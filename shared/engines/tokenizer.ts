@@ -28,10 +28,13 @@ export class TextTokenizer {
   private readonly pairSpecials: number;
 
   private readonly config: Record<string, unknown>;
+  /** WordPiece's longest word (`max_input_chars_per_word`); longer runs are split before it sees them. */
+  private readonly maxWordChars?: number;
 
-  constructor(inner: Tokenizer, config: Record<string, unknown>, maxTokens: number) {
+  constructor(inner: Tokenizer, config: Record<string, unknown>, maxTokens: number, maxWordChars?: number) {
     this.inner = inner;
     this.config = config;
+    this.maxWordChars = maxWordChars;
     this.maxTokens = maxTokens;
     this.padId = inner.token_to_id(specialToken(config.pad_token) ?? '[PAD]') ?? 0;
     this.unkId = inner.token_to_id(specialToken(config.unk_token) ?? '[UNK]') ?? 0;
@@ -55,7 +58,22 @@ export class TextTokenizer {
     const limit = Number.isFinite(modelLimit) && modelLimit > 0 ? Math.min(maxTokens, modelLimit) : maxTokens;
     // Loaded here, not at the top: the kinds registry imports this module in image models' processes too.
     const { Tokenizer } = await import('@huggingface/tokenizers');
-    return new TextTokenizer(new Tokenizer(json, config), config, limit);
+    const model = json.model as { type?: string; max_input_chars_per_word?: number } | undefined;
+    const maxWordChars = model?.type === 'WordPiece' ? (model.max_input_chars_per_word ?? 100) : undefined;
+    return new TextTokenizer(new Tokenizer(json, config), config, limit, maxWordChars);
+  }
+
+  /**
+   * WordPiece turns a word longer than `max_input_chars_per_word` (100 for BERT) into one [UNK]:
+   * a base64 blob, a hash or a minified line would vanish (a 2 MB line was 3 tokens). Such runs are
+   * cut into pieces WordPiece reads, the same way in encoding and in counting, so they are
+   * embedded and chunked like other text. Other tokenizers (BPE, Unigram) read long runs as they are.
+   */
+  private readable(text: string): string {
+    const limit = this.maxWordChars;
+    if (!limit || text.length <= limit) return text;
+    const longRun = new RegExp(`[^\\s]{${limit + 1},}`, 'g');
+    return text.replace(longRun, (run) => run.match(new RegExp(`[^]{1,${limit}}`, 'g'))?.join(' ') ?? run);
   }
 
   /** Content tokens one single input may hold. */
@@ -65,7 +83,7 @@ export class TextTokenizer {
 
   /** Content tokens (no special tokens) of a text, as strings. */
   tokenize(text: string): string[] {
-    return this.inner.tokenize(text, { add_special_tokens: false });
+    return this.inner.tokenize(this.readable(text), { add_special_tokens: false });
   }
 
   /**
@@ -73,7 +91,7 @@ export class TextTokenizer {
    * @param index the input's position in the request, for the error message.
    */
   encode(text: string, truncate: boolean, index = 0): Encoding {
-    const full = this.inner.encode(text, { add_special_tokens: true, return_token_type_ids: true });
+    const full = this.inner.encode(this.readable(text), { add_special_tokens: true, return_token_type_ids: true });
     if (full.ids.length <= this.maxTokens) {
       return { ids: full.ids, typeIds: full.token_type_ids ?? zeros(full.ids.length), truncated: false };
     }
@@ -84,7 +102,11 @@ export class TextTokenizer {
 
   /** Encodes a (query, document) pair for a cross-encoder; longest-first truncation. */
   encodePair(query: string, document: string, truncate: boolean, index = 0): Encoding {
-    const full = this.inner.encode(query, { text_pair: document, add_special_tokens: true, return_token_type_ids: true });
+    const full = this.inner.encode(this.readable(query), {
+      text_pair: this.readable(document),
+      add_special_tokens: true,
+      return_token_type_ids: true,
+    });
     if (full.ids.length <= this.maxTokens) {
       return { ids: full.ids, typeIds: full.token_type_ids ?? zeros(full.ids.length), truncated: false };
     }
