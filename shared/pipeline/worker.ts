@@ -1,6 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { toVectorizerError } from '../errors.ts';
+import { describeFailure, toVectorizerError, type VectorizerError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { processJob } from './process-job.ts';
 import { type PipelineServices, processObject } from './process-object.ts';
@@ -26,14 +26,35 @@ export async function processRecord(record: SQSRecord, services: PipelineService
     return;
   }
   if (item.kind === 'job') {
-    await processJob(item.body, record.messageId, services);
+    await processJob(item.body, record.messageId, services).catch((error: unknown) => {
+      throw retried(record, error, 'job');
+    });
     return;
   }
   // All objects of the record run concurrently: their S3 reads overlap, and their texts share
   // token-budget batches with every other record of the SQS batch (see coalesce).
   const results = await Promise.allSettled(item.objects.map((object) => processObject(object, services)));
-  const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failed) throw failed.reason;
+  const failed = results.flatMap((result, index) =>
+    result.status === 'rejected' ? [{ object: item.objects[index], reason: result.reason }] : [],
+  );
+  for (const { object, reason } of failed.slice(1)) retried(record, reason, `s3://${object.bucket}/${object.key}`);
+  if (failed.length > 0) throw retried(record, failed[0].reason, `s3://${failed[0].object.bucket}/${failed[0].object.key}`);
+}
+
+/**
+ * Logs why a record goes back to the queue (every transient failure says so, on Lambda too: the
+ * DLQ is no place to first learn of a fault) and gives the error to throw.
+ */
+function retried(record: SQSRecord, error: unknown, what: string): VectorizerError {
+  const failure = toVectorizerError(error);
+  logger.warn('record will be retried', {
+    message_id: record.messageId,
+    receive_count: record.attributes?.ApproximateReceiveCount,
+    what,
+    code: failure.code,
+    reason: describeFailure(failure),
+  });
+  return failure;
 }
 
 /**

@@ -56,6 +56,13 @@ export function toS3Error(error: unknown, location: S3Location, action: 'read' |
       { cause: error, details },
     );
   }
+  if (name === 'EntityTooLarge' || status === 413) {
+    // The same body is refused however often it is sent: permanent, so the file gets an error record.
+    return new PayloadTooLargeError(`S3 refused to store ${uri}: it is too large for one request (${name || 'HTTP 413'}).`, {
+      cause: error,
+      details,
+    });
+  }
   if (DENIED.has(name) || status === 403) {
     return new S3AccessDeniedError(
       `Access to ${uri} was denied (${name || 'HTTP 403'}); check the function's IAM role and the bucket policy.`,
@@ -139,19 +146,31 @@ export async function deleteObject(client: S3Client, location: S3Location): Prom
  */
 export const OUTPUT_MARKER = 'vectorizer-output';
 
+/**
+ * Bodies from this size up are written as a multipart upload in parts of this size: a single PUT
+ * may carry 5 GB on AWS, but emulators and proxies refuse much less (fauxqs: 11 MiB), and a
+ * `.vectors.json` of a long document (about 8 KB per 384-d chunk) passes that at ~1,400 chunks.
+ */
+export const MULTIPART_BYTES = 8 * 1024 * 1024;
+
 /** Writes `body` as JSON, marked as this product's output (OUTPUT_MARKER) with any extra metadata. */
 export async function putJson(client: S3Client, location: S3Location, body: unknown, metadata?: Record<string, string>): Promise<void> {
-  const { PutObjectCommand } = await loadS3Sdk();
+  const json = Buffer.from(JSON.stringify(body));
+  const params = {
+    Bucket: location.bucket,
+    Key: location.key,
+    Body: json,
+    ContentType: 'application/json',
+    Metadata: { [OUTPUT_MARKER]: 'true', ...metadata },
+  };
   try {
-    await client.send(
-      new PutObjectCommand({
-        Bucket: location.bucket,
-        Key: location.key,
-        Body: JSON.stringify(body),
-        ContentType: 'application/json',
-        Metadata: { [OUTPUT_MARKER]: 'true', ...metadata },
-      }),
-    );
+    if (json.length < MULTIPART_BYTES) {
+      const { PutObjectCommand } = await loadS3Sdk();
+      await client.send(new PutObjectCommand(params));
+      return;
+    }
+    const { Upload } = await import('@aws-sdk/lib-storage');
+    await new Upload({ client, params, partSize: MULTIPART_BYTES, queueSize: 2, leavePartsOnError: false }).done();
   } catch (error) {
     throw toS3Error(error, location, 'write');
   }
