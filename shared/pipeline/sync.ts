@@ -5,7 +5,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigurationError, toVectorizerError } from '../errors.ts';
-import { loadS3Sdk } from '../storage/s3.ts';
+import { bareEtag, loadS3Sdk } from '../storage/s3.ts';
 import { IMAGE_EXTENSIONS, TEXT_EXTENSIONS } from './documents.ts';
 import { isMetadataSidecar } from './metadata.ts';
 import { isOwnOutputKey } from './outputs.ts';
@@ -33,7 +33,7 @@ async function listObjects(s3: S3Client, bucket: string, prefix: string): Promis
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key) objects.set(object.Key, (object.ETag ?? '').replaceAll('"', ''));
+    for (const object of page.Contents ?? []) if (object.Key) objects.set(object.Key, bareEtag(object.ETag) ?? '');
     token = page.NextContinuationToken;
   } while (token);
   return objects;

@@ -91,6 +91,15 @@ export async function getObjectBytes(client: S3Client, location: S3Location, max
   return (await getObject(client, location, maxBytes)).bytes;
 }
 
+/**
+ * An ETag without the quotes the S3 API puts around it, as event notifications and listings give
+ * it: one form everywhere (outputs, error records, the index), so they compare equal.
+ * @example bareEtag('"9b2cf535f27731c974343645a3985328"') // '9b2cf535f27731c974343645a3985328'
+ */
+export function bareEtag(etag: string | undefined): string | undefined {
+  return etag?.replaceAll('"', '');
+}
+
 /** Reads a whole object with its ETag and size (one request, no HEAD first). */
 export async function getObject(client: S3Client, location: S3Location, maxBytes: number): Promise<S3ObjectData> {
   const { GetObjectCommand } = await loadS3Sdk();
@@ -104,7 +113,7 @@ export async function getObject(client: S3Client, location: S3Location, maxBytes
       });
     }
     const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
-    return { bytes, etag: response.ETag, size, metadata: response.Metadata ?? {} };
+    return { bytes, etag: bareEtag(response.ETag), size, metadata: response.Metadata ?? {} };
   } catch (error) {
     throw toS3Error(error, location, 'read');
   }
@@ -121,7 +130,7 @@ export async function headObject(client: S3Client, location: S3Location): Promis
   const { HeadObjectCommand } = await loadS3Sdk();
   try {
     const head = await client.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key }));
-    return { etag: head.ETag, size: head.ContentLength ?? 0, metadata: head.Metadata ?? {} };
+    return { etag: bareEtag(head.ETag), size: head.ContentLength ?? 0, metadata: head.Metadata ?? {} };
   } catch (error) {
     const failure = toS3Error(error, location, 'read');
     if (failure instanceof S3ObjectNotFoundError) return undefined;
