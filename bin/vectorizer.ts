@@ -12,10 +12,12 @@ sendLogsToStderr();
 const DEVELOPMENT_COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   start: {
     usage: `start [--aws-port 4566] [--invoke-port 9000] [--resources localstack/resources.json] [--external-aws URL]
+        [--data-dir DIR | --ephemeral]
                                      Run the whole pipeline locally (S3+SQS emulator, notifications,
                                      worker, Lambda Invoke API) until Ctrl-C. Model from MODEL_ID /
                                      MODEL_DIR, default Xenova/bge-small-en-v1.5 (downloaded once).
-                                     --external-aws http://127.0.0.1:4566 uses LocalStack instead.`,
+                                     --external-aws http://127.0.0.1:4566 uses LocalStack instead. Objects and
+                                     messages survive a restart (~/.cache/serverless-vectorizer/local-stack).`,
     run: async (args, io) => (await import('../local/command.ts')).runStart(args, io),
   },
   bench: {

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliIo } from '../shared/cli/io.ts';
 import { parseOptions } from '../shared/cli/options.ts';
@@ -9,6 +11,11 @@ import { loadResources } from './resources.ts';
 import { type LocalStack, startLocalStack } from './stack.ts';
 
 const DEFAULT_RESOURCES = fileURLToPath(new URL('../localstack/resources.json', import.meta.url));
+
+/** The user cache's folder for the local stack's emulator state. */
+function defaultDataDir(env: CliIo['env']): string {
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'serverless-vectorizer', 'local-stack');
+}
 
 /** Where the stack keeps its vectors searchable, or how to turn that on. */
 function indexLine(stack: LocalStack): string {
@@ -31,6 +38,9 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
       'invoke-port': { type: 'string', default: io.env.LOCAL_INVOKE_PORT ?? '9000' },
       // LocalStack (localstack/docker-compose.yml) instead of the embedded fauxqs.
       'external-aws': { type: 'string' },
+      // Where the emulator keeps objects and messages across restarts, or keep nothing.
+      'data-dir': { type: 'string', default: io.env.LOCAL_DATA_DIR ?? defaultDataDir(io.env) },
+      ephemeral: { type: 'boolean', default: false },
     },
     io,
   );
@@ -50,6 +60,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
       awsPort: Number(values['aws-port']),
       invokePort: Number(values['invoke-port']),
       externalEndpoint: values['external-aws'] as string | undefined,
+      ...(values.ephemeral ? {} : { dataDir: values['data-dir'] as string }),
       onProgress,
     });
     const worker = resources.worker;
@@ -62,6 +73,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
         `  jobs queue       ${worker.queue} (batch ${worker.batchSize}, window ${worker.maximumBatchingWindowSeconds}s) -> DLQ ${resources.queues.find((q) => q.name === worker.queue)?.deadLetterQueue ?? 'none'}`,
         `  invoke endpoint  ${stack.invokeUrl}`,
         `  search index     ${indexLine(stack)}`,
+        `  emulator state   ${values.ephemeral || values['external-aws'] ? 'kept nowhere (--ephemeral)' : `${values['data-dir']} (objects and messages survive a restart; --ephemeral keeps nothing)`}`,
         '',
         `Try: aws --endpoint-url ${stack.awsEndpoint} s3 cp notes.txt s3://${resources.buckets[0]}/notes.txt`,
         `     curl -s -X POST ${stack.invokeUrl} -d '{"messages": ["Hello world"]}'`,

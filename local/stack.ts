@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -24,6 +25,8 @@ export interface LocalStackOptions {
   readonly invokePort: number;
   /** Use an S3+SQS service already running there (LocalStack, with its own notifications) instead of fauxqs. */
   readonly externalEndpoint?: string;
+  /** Where the emulator keeps its objects and messages across restarts; unset keeps nothing. */
+  readonly dataDir?: string;
   /** Long-poll wait of the event source mapping, seconds (short in tests so stop is quick). */
   readonly pollWaitSeconds?: number;
   readonly onProgress?: (progress: DownloadProgress) => void;
@@ -56,7 +59,9 @@ const REGION = 'us-east-1';
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const stops: (() => Promise<void>)[] = [];
   try {
-    const aws = options.externalEndpoint ? await lookupExternal(options) : await startEmulator(options.resources, options.awsPort);
+    const aws = options.externalEndpoint
+      ? await lookupExternal(options)
+      : await startEmulator(options.resources, options.awsPort, options.dataDir);
     stops.push(aws.stop);
     const { awsEndpoint, queueUrls, queueArns } = aws;
 
@@ -141,12 +146,14 @@ export interface AwsSide {
 }
 
 /** fauxqs in this process, with the declared buckets and queues (no notifications: see startNotificationBridge). */
-export async function startEmulator(resources: Resources, port: number): Promise<AwsSide> {
+export async function startEmulator(resources: Resources, port: number, dataDir?: string): Promise<AwsSide> {
   const emulator = await startFauxqs({
     port,
     host: '127.0.0.1',
     logger: false,
     messageSpies: { bufferSize: 1000 },
+    // Queues and messages in SQLite, objects as files: a restart (or a crash) loses nothing written.
+    ...(dataDir ? { dataDir, s3StorageDir: join(dataDir, 's3') } : {}),
   } as Parameters<typeof startFauxqs>[0]);
   const queueUrls: Record<string, string> = {};
   const queueArns: Record<string, string> = {};

@@ -52,7 +52,7 @@ export function testResources(
 export function startTestStack(
   modelEnv: Record<string, string>,
   resources: Resources,
-  hooks: Pick<LocalStackOptions, 'configureS3' | 'wrapWorker' | 'wrapIndex'> = {},
+  hooks: Pick<LocalStackOptions, 'configureS3' | 'wrapWorker' | 'wrapIndex' | 'dataDir'> = {},
 ): Promise<LocalStack> {
   return startLocalStack({
     // No index unless a test asks for one (with its own INDEX_URI): the local stack's default is the user's cache.

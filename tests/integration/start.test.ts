@@ -33,13 +33,14 @@ describe('npm start', () => {
   test('runs the whole pipeline on 127.0.0.1:4566 and :9000 and stops cleanly on Ctrl-C', async () => {
     child = spawn('npm', ['start', '--silent'], {
       cwd: REPO_DIR,
-      // The index in the model's temp folder, not the user's cache.
+      // The index and the emulator's state in the model's temp folder, not the user's cache.
       env: {
         ...process.env,
         MODEL_ID: 'tiny/text',
         MODEL_DIR: model.dir,
         POWERTOOLS_LOG_LEVEL: 'INFO',
         INDEX_URI: join(model.dir, 'index'),
+        LOCAL_DATA_DIR: join(model.dir, 'local-stack'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -51,6 +52,7 @@ describe('npm start', () => {
     assert.match(output, /http:\/\/127\.0\.0\.1:9000\/2015-03-31\/functions\/function\/invocations/);
     assert.match(output, /vectorizer-input/);
     assert.ok(output.includes(`search index     LanceDB ${join(model.dir, 'index')}`), 'the banner says where the index is');
+    assert.ok(output.includes(`emulator state   ${join(model.dir, 'local-stack')}`), 'and where the emulator keeps its state');
 
     const s3 = new S3Client({
       endpoint: 'http://127.0.0.1:4566',
