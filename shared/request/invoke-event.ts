@@ -35,6 +35,10 @@ function httpMethodOf(event: HttpEvent): string {
 /** The JSON body of an HTTP event, decoded from base64 when the event says so. */
 export function bodyOf(event: HttpEvent, maxBytes: number): unknown {
   const raw = event.body ?? '';
+  // Buffer.from(..., 'base64') skips what is not base64 and may give nothing: say what was wrong.
+  if (event.isBase64Encoded && raw.trim() && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(raw.replace(/\s/g, ''))) {
+    throw new InvalidRequestError('The request body is marked base64 (isBase64Encoded) but is not valid base64.');
+  }
   const text = event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw;
   if (Buffer.byteLength(text) > maxBytes) {
     throw new PayloadTooLargeError(`The request body is ${Buffer.byteLength(text)} bytes; the limit is ${maxBytes} (MAX_INPUT_BYTES).`);

@@ -65,6 +65,9 @@ describe('HTTP events and the CLI', () => {
     const result = await invoke<HttpResult>(runtime, httpEvent('{"messages": ["a cat", "the fox"]}', { base64: true }));
     assert.equal(result.statusCode, 200);
     assert.equal(JSON.parse(result.body).count, 2);
+    const bad = await invoke<HttpResult>(runtime, { ...httpEvent('x'), body: '%%% not base64 %%%', isBase64Encoded: true });
+    assert.equal(bad.statusCode, 400);
+    assert.match(JSON.parse(bad.body).error.message, /marked base64 .* not valid base64/);
   });
 
   test('HTTP errors carry the status code and the error body', async () => {
