@@ -52,7 +52,7 @@ export async function createServices(
   // Nothing heavy is imported before this: the session thread should start as early as possible.
   const model = await resolveModel(config.model, { onProgress: options.onProgress });
   const session = resolveSessionOptions(config.runtime, modelBytes(join(model.dir, model.file)), availableParallelism());
-  const engine = await createEngine({ spec: model, limits: config.limits, session }).catch((cause: unknown) => {
+  const opening = createEngine({ spec: model, limits: config.limits, session }).catch((cause: unknown) => {
     // ONNX Runtime's own message (a missing external-data file, a corrupt graph) is the useful part.
     if (cause instanceof VectorizerError) throw cause;
     throw new ConfigurationError(
@@ -60,11 +60,16 @@ export async function createServices(
       { cause },
     );
   });
+  // The index opens while the model's session does, not after it.
+  const [engineResult, indexResult] = await Promise.allSettled([opening, openIndexSink(config.index, config.s3, model)]);
+  if (engineResult.status === 'rejected' || indexResult.status === 'rejected') {
+    if (engineResult.status === 'fulfilled') await engineResult.value.dispose();
+    if (indexResult.status === 'fulfilled') await indexResult.value?.close();
+    throw engineResult.status === 'rejected' ? engineResult.reason : (indexResult as PromiseRejectedResult).reason;
+  }
+  const engine = engineResult.value;
   const s3 = options.s3 ?? lazyS3Client(config.s3);
-  const opened = await openIndexSink(config.index, config.s3, model).catch(async (error: unknown) => {
-    await engine.dispose();
-    throw error;
-  });
+  const opened = indexResult.value;
   const index = opened && options.wrapIndex ? options.wrapIndex(opened) : opened;
   // Imported here, not above: Powertools loads while the model's session opens on its thread.
   const { logger } = await import('./logger.ts');

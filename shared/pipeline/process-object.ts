@@ -139,6 +139,7 @@ export async function processObject(
     // The output's HEAD and the source's GET go out together: one round trip per file, not three.
     // The GET (which refuses an oversized body before reading it) gives the current ETag and size.
     const target = outputLocation(source, config.pipeline);
+    const metadataSidecar = { ...source, key: `${source.key}${METADATA_SUFFIX}` };
     const orMissing = (error: unknown) => {
       if (error instanceof S3ObjectNotFoundError) return undefined;
       throw error;
@@ -147,9 +148,7 @@ export async function processObject(
       headObject(services.s3, target),
       getObject(services.s3, source, config.limits.maxInputBytes).catch(orMissing),
       // Metadata matters to the index only: without one, no extra read.
-      index
-        ? getObject(services.s3, { ...source, key: `${source.key}${METADATA_SUFFIX}` }, config.limits.maxInputBytes).catch(orMissing)
-        : undefined,
+      index ? getObject(services.s3, metadataSidecar, config.limits.maxInputBytes).catch(orMissing) : undefined,
     ]);
     // Deleted since the event was sent: its ObjectRemoved event may not have come yet.
     if (!object) return removeObject(ref, services);
@@ -161,7 +160,7 @@ export async function processObject(
     if (!options.force && sidecarCurrent && (!index || (await index.sourceEtag(source)) === head.etag)) return 'skipped-current';
     const metadata = sourceMetadata(
       object.metadata,
-      sidecar ? parseMetadataSidecar(sidecar.bytes, formatS3Uri({ ...source, key: `${source.key}${METADATA_SUFFIX}` })) : undefined,
+      sidecar ? parseMetadataSidecar(sidecar.bytes, formatS3Uri(metadataSidecar)) : undefined,
     );
 
     const { chunks, texts, chunking } = await embedObject(current, object.bytes, services);
