@@ -89,9 +89,10 @@ function indexDocumentOf(document: VectorsDocument, texts: readonly string[], me
  * sidecars the bucket. When the object is there again (recreated since the event), nothing is
  * done: its own ObjectCreated event embeds it.
  */
-async function removeObject(ref: S3ObjectRef, services: PipelineServices): Promise<ObjectOutcome> {
+async function removeObject(ref: S3ObjectRef, services: PipelineServices, known: { gone?: boolean } = {}): Promise<ObjectOutcome> {
   const source = { bucket: ref.bucket, key: ref.key };
-  if (await headObject(services.s3, source)) return 'ignored-exists';
+  // `gone`: the caller's own read just found no object; no need to ask again.
+  if (!known.gone && (await headObject(services.s3, source))) return 'ignored-exists';
   await forgetObject(source, services);
   // Recreated while this ran (its own event may have been handled in between, and its outputs
   // just forgotten): embed it again rather than leave it out of the index.
@@ -151,7 +152,7 @@ export async function processObject(
       index ? getObject(services.s3, metadataSidecar, config.limits.maxInputBytes).catch(orMissing) : undefined,
     ]);
     // Deleted since the event was sent: its ObjectRemoved event may not have come yet.
-    if (!object) return removeObject(ref, services);
+    if (!object) return removeObject(ref, services, { gone: true });
     // One of this product's own outputs under another name (a save_to_s3 result): not a document.
     if (object.metadata[OUTPUT_MARKER]) return 'ignored-own-output';
     const head = { etag: object.etag, size: object.size };
@@ -186,7 +187,9 @@ export async function processObject(
     const after = await headObject(services.s3, source);
     if (after?.etag !== head.etag) {
       logger.info('object changed while embedding', { source: formatS3Uri(source), embedded: head.etag, now: after?.etag ?? 'deleted' });
-      return after ? processObject({ ...source, event: 'created' }, services, { force: true }) : removeObject(ref, services);
+      return after
+        ? processObject({ ...source, event: 'created' }, services, { force: true })
+        : removeObject(ref, services, { gone: true });
     }
     logger.info('object embedded', { source: formatS3Uri(source), output: formatS3Uri(target), chunks: chunks.length });
     return 'written';
