@@ -1,6 +1,17 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+
+/** The part of Lambda's context the worker reads: how long the invocation has left. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
 
 export interface EventSourceOptions {
   readonly sqs: SQSClient;
@@ -18,7 +29,14 @@ export interface EventSourceOptions {
   readonly maximumConcurrency?: number;
   /** Long-poll wait of one ReceiveMessage, seconds. */
   readonly waitTimeSeconds?: number;
-  readonly invoke: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+  /**
+   * The function's timeout, seconds: each invocation's context counts down from it (the worker
+   * stops taking new work before it), and one that runs past it is logged (Lambda would kill it).
+   */
+  readonly timeoutSeconds: number;
+  /** The queue's visibility timeout, seconds: in-flight messages are kept invisible while their invocation runs. */
+  readonly visibilityTimeoutSeconds?: number;
+  readonly invoke: (event: SQSEvent, context: InvocationContext) => Promise<SQSBatchResponse | undefined>;
   readonly logger: Logger;
 }
 
@@ -100,17 +118,59 @@ export function startEventSourceMapping(options: EventSourceOptions): { stop(): 
     }
   }
 
+  /**
+   * While an invocation runs, its messages' visibility is extended every half timeout, so a long
+   * invocation is not received a second time meanwhile (on AWS the timeout is set six times the
+   * function's instead).
+   */
+  function keepInvisible(messages: Message[]): ReturnType<typeof setInterval> | undefined {
+    const visibility = options.visibilityTimeoutSeconds;
+    if (!visibility) return undefined;
+    const timer = setInterval(
+      () => {
+        const entries = messages.map((message, index) => ({
+          Id: String(index),
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: visibility,
+        }));
+        void (async () => {
+          for (let start = 0; start < entries.length; start += 10) {
+            await options.sqs.send(
+              new ChangeMessageVisibilityBatchCommand({ QueueUrl: options.queueUrl, Entries: entries.slice(start, start + 10) }),
+            );
+          }
+        })().catch((error: unknown) => options.logger.warn('visibility extension failed', { error: error as Error }));
+      },
+      (visibility * 1000) / 2,
+    );
+    timer.unref();
+    return timer;
+  }
+
   async function invokeAndDelete(messages: Message[]): Promise<void> {
     const event: SQSEvent = { Records: messages.map((message) => toSqsRecord(message, options)) };
     invocations++;
+    const started = Date.now();
+    const timeoutMs = options.timeoutSeconds * 1000;
+    const context: InvocationContext = { getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started) };
+    const heartbeat = keepInvisible(messages);
     let failedIds: Set<string>;
     try {
-      const response = await options.invoke(event);
+      const response = await options.invoke(event, context);
       failedIds = new Set((response?.batchItemFailures ?? []).map((failure) => failure.itemIdentifier));
     } catch (error) {
       // A thrown handler error fails the whole batch: nothing is deleted, everything retries.
       options.logger.error('worker invocation failed; the whole batch will be retried', { error: error as Error });
       return;
+    } finally {
+      clearInterval(heartbeat);
+      const elapsed = Date.now() - started;
+      if (elapsed > timeoutMs) {
+        options.logger.warn('worker invocation ran past its timeout (Lambda would have stopped it)', {
+          elapsed_ms: elapsed,
+          timeout_ms: timeoutMs,
+        });
+      }
     }
     if (failedIds.size > 0) options.logger.warn('batch item failures', { failed: [...failedIds] });
     await deleteSucceeded(messages, failedIds).catch((error: unknown) => options.logger.error('delete failed', { error: error as Error }));

@@ -28,6 +28,8 @@ export const resourcesSchema = z.strictObject({
     maximumBatchingWindowSeconds: z.number().min(0).max(300),
     /** Invocations at once (Lambda's MaximumConcurrency); here they share one process and model. */
     maximumConcurrency: z.number().int().min(1).max(1000).optional(),
+    /** The function's timeout (seconds, default 60): the worker's time budget per invocation, as on Lambda. */
+    timeoutSeconds: z.number().int().min(1).max(900).optional(),
   }),
 });
 

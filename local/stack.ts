@@ -11,7 +11,7 @@ import { logger } from '../shared/logger.ts';
 import type { DownloadProgress } from '../shared/models/download.ts';
 import { createServices, type Services } from '../shared/services.ts';
 import { createS3Client } from '../shared/storage/client.ts';
-import { startEventSourceMapping } from './event-source.ts';
+import { type InvocationContext, startEventSourceMapping } from './event-source.ts';
 import { startInvokeServer } from './invoke-server.ts';
 import { startNotificationBridge, type UploadSource } from './notifications.ts';
 import type { Resources } from './resources.ts';
@@ -34,10 +34,11 @@ export interface LocalStackOptions {
   readonly configureS3?: (client: S3Client) => void;
   /** Wraps the index sink (tests inject sink faults this way). */
   readonly wrapIndex?: (sink: IndexSink) => IndexSink;
-  readonly wrapWorker?: (
-    worker: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>,
-  ) => (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+  readonly wrapWorker?: (worker: WorkerInvoke) => WorkerInvoke;
 }
+
+/** The worker as the event source invokes it (the context gives its remaining time). */
+export type WorkerInvoke = (event: SQSEvent, context?: InvocationContext) => Promise<SQSBatchResponse | undefined>;
 
 export interface LocalStack {
   readonly awsEndpoint: string;
@@ -75,6 +76,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       // The local stack keeps a LanceDB index of dense models (INDEX_URI, default
       // ~/.cache/serverless-vectorizer/index) so `vectorizer search` works, after a restart too.
       INDEX_SINK: options.env.INDEX_SINK ?? 'auto',
+      // Parts of large documents go back to the worker's own queue, as in the deployment.
+      WORK_QUEUE_URL: options.env.WORK_QUEUE_URL ?? queueUrls[options.resources.worker.queue],
     };
     const config = loadConfig(env, { modelId: 'Xenova/bge-small-en-v1.5' });
     const s3 = await createS3Client(config.s3);
@@ -92,7 +95,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       startNotificationBridge({ uploads: aws.uploads, rules: options.resources.notifications, queueUrls, s3, sqs, region: REGION, logger });
 
     const workerHandler = createWorkerHandler(services);
-    const invokeWorker = (event: SQSEvent) => workerHandler(event, {} as never);
+    const invokeWorker = (event: SQSEvent, context?: InvocationContext) => workerHandler(event, (context ?? {}) as never);
     const worker = options.wrapWorker ? options.wrapWorker(invokeWorker) : invokeWorker;
     const mapping = startEventSourceMapping({
       sqs,
@@ -103,6 +106,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       maximumBatchingWindowSeconds: options.resources.worker.maximumBatchingWindowSeconds,
       maximumConcurrency: options.resources.worker.maximumConcurrency,
       waitTimeSeconds: options.pollWaitSeconds,
+      timeoutSeconds: options.resources.worker.timeoutSeconds ?? 60,
+      visibilityTimeoutSeconds: options.resources.queues.find((queue) => queue.name === options.resources.worker.queue)
+        ?.visibilityTimeoutSeconds,
       invoke: worker,
       logger,
     });

@@ -48,6 +48,16 @@ export interface PipelineConfig {
   readonly chunkOverlapTokens: number;
   /** `CHUNK_MAX_TOKENS`: content tokens per chunk; unset means the model's limit. */
   readonly chunkMaxTokens?: number;
+  /**
+   * `PART_TOKENS`: a text document of more content tokens is embedded in parts of about this many,
+   * each its own message on the work queue (several workers share it; each part continues itself
+   * when its invocation's time runs out). Default 32768.
+   */
+  readonly partTokens: number;
+  /** `WORK_QUEUE_URL`: the worker's own queue, where parts and continuations go; unset embeds every document in one piece. */
+  readonly workQueueUrl?: string;
+  /** `AWS_ENDPOINT_URL_SQS` (or `AWS_ENDPOINT_URL`): an SQS emulator's endpoint. */
+  readonly sqsEndpoint?: string;
 }
 
 export interface ModelConfig {
@@ -254,6 +264,9 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
       resultsPrefix: readString(env, 'RESULTS_PREFIX') ?? 'vectorizer-results/',
       chunkOverlapTokens: readInteger(env, 'CHUNK_OVERLAP_TOKENS', 32, 0),
       chunkMaxTokens: readString(env, 'CHUNK_MAX_TOKENS') ? readInteger(env, 'CHUNK_MAX_TOKENS', 0, 8) : undefined,
+      partTokens: readInteger(env, 'PART_TOKENS', 32768, 16),
+      workQueueUrl: readString(env, 'WORK_QUEUE_URL'),
+      sqsEndpoint: readString(env, 'AWS_ENDPOINT_URL_SQS') ?? readString(env, 'AWS_ENDPOINT_URL'),
     },
     index: readIndex(env),
   };

@@ -21,5 +21,5 @@ export function createWorkerHandler(services: Services) {
   const processBatch = createSqsBatchHandler(services);
   return middy<SQSEvent, SQSBatchResponse>()
     .use(injectLambdaContext(logger))
-    .handler((event: SQSEvent) => processBatch(event));
+    .handler((event: SQSEvent, context) => processBatch(event, context));
 }

@@ -14,6 +14,7 @@ import type { DownloadProgress } from './models/download.ts';
 import { resolveModel } from './models/resolve.ts';
 import type { ModelSpec } from './models/types.ts';
 import { lazyS3Client } from './storage/client.ts';
+import { createMessageSender, type MessageSender } from './storage/sqs.ts';
 
 /**
  * What a cold start builds once and every invocation reuses: the configuration, the resolved
@@ -29,6 +30,8 @@ export interface Services {
   readonly s3: S3Client;
   /** The vector index kept in sync with the bucket (`INDEX_SINK`); absent for `none`. */
   readonly index?: IndexSink;
+  /** The worker's own queue (`WORK_QUEUE_URL`), where parts of large documents go; absent when unset. */
+  readonly queue?: MessageSender;
   dispose(): Promise<void>;
 }
 
@@ -82,6 +85,8 @@ export async function createServices(
     intra_op_threads: session.intraOpThreads,
     load_ms: Math.round(performance.now() - started),
   });
+  const { workQueueUrl, sqsEndpoint } = config.pipeline;
+  const queue = workQueueUrl ? createMessageSender(workQueueUrl, sqsEndpoint, config.s3) : undefined;
   return {
     config,
     model,
@@ -89,7 +94,9 @@ export async function createServices(
     documents: engine.documentEmbedder(),
     s3,
     ...(index ? { index } : {}),
+    ...(queue ? { queue } : {}),
     async dispose() {
+      queue?.destroy();
       await Promise.all([engine.dispose(), index?.close()]);
     },
   };

@@ -7,6 +7,8 @@ export interface Chunk {
   /** Character offsets into the text: `text.slice(start, end)` is the chunk. */
   readonly start: number;
   readonly end: number;
+  /** Content tokens of the chunk: the sum of its words' counts. */
+  readonly tokens: number;
 }
 
 export interface ChunkOptions {
@@ -43,7 +45,7 @@ export function chunkText(text: string, countTokens: (piece: string) => number, 
       last++;
       tokens += words[last].tokens;
     }
-    chunks.push({ start: words[first].start, end: words[last].end });
+    chunks.push({ start: words[first].start, end: words[last].end, tokens });
     if (last === words.length - 1) break;
     // Step back over whole words worth at most `overlap` tokens, always moving forward.
     let next = last + 1;

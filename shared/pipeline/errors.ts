@@ -21,3 +21,10 @@ export class EmptyDocumentError extends VectorizerError {
 export function isPermanent(error: VectorizerError): boolean {
   return error.isClientError;
 }
+
+/** The invocation's time ran out before this record was started: it goes back to the queue untouched. */
+export class DeadlineExceededError extends VectorizerError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('DEADLINE_EXCEEDED', 503, message, options);
+  }
+}

@@ -1,87 +1,35 @@
 import { S3ObjectNotFoundError, toVectorizerError } from '../errors.ts';
-import type { IndexDocument } from '../index/types.ts';
-import type { Embedded } from '../kinds/types.ts';
 import { logger } from '../logger.ts';
-import type { Services } from '../services.ts';
-import { deleteObject, formatS3Uri, getObject, headObject, OUTPUT_MARKER, putJson } from '../storage/s3.ts';
-import { chunkText } from './chunking.ts';
+import { deleteObject, formatS3Uri, getObject, headObject, OUTPUT_MARKER, putJson, type S3ObjectData } from '../storage/s3.ts';
 import { readImageDocument, readTextDocument } from './documents.ts';
-import { isPermanent, UnsupportedFileTypeError } from './errors.ts';
-import { isMetadataSidecar, METADATA_SUFFIX, parseMetadataSidecar, sourceMetadata, sourceOfMetadataSidecar } from './metadata.ts';
-import {
-  buildErrorRecord,
-  type ChunkOutput,
-  errorLocation,
-  isOwnOutputKey,
-  outputLocation,
-  SOURCE_ETAG_METADATA,
-  type VectorsDocument,
-} from './outputs.ts';
+import { DeadlineExceededError, isPermanent, UnsupportedFileTypeError } from './errors.ts';
+import { isMetadataSidecar, METADATA_SUFFIX, sourceOfMetadataSidecar } from './metadata.ts';
+import { buildErrorRecord, errorLocation, isOwnOutputKey, outputLocation, SOURCE_ETAG_METADATA } from './outputs.ts';
+import { deleteParts, partsPlace, storePart } from './part-store.ts';
+import { isPartKey, partMessage, splitByTokens } from './parts.ts';
+import { type Embedding, type PipelineServices, publish } from './publish.ts';
 import type { S3ObjectEvent, S3ObjectRef } from './records.ts';
+import { chunkDocument, chunkTextOf, embedChunks, itemsByPosition } from './text-chunks.ts';
+import { type WorkContext, workContext } from './work.ts';
 
-/** The slice of the services the worker's pipeline uses. */
-export type PipelineServices = Pick<Services, 'config' | 'model' | 'engine' | 'documents' | 's3' | 'index'>;
+export type { PipelineServices } from './publish.ts';
 
 /** What happened to one object; only transient faults are thrown (the message is then retried). */
-export type ObjectOutcome = 'written' | 'skipped-current' | 'ignored-own-output' | 'error-recorded' | 'removed' | 'ignored-exists';
+export type ObjectOutcome =
+  | 'written'
+  | 'skipped-current'
+  | 'ignored-own-output'
+  | 'error-recorded'
+  | 'removed'
+  | 'ignored-exists'
+  /** Too large for one invocation: its parts are on the work queue. */
+  | 'parts-queued'
+  /** The invocation's time ran out: what was embedded is stored, the rest is on the work queue. */
+  | 'continued';
 
-async function embedObject(
-  ref: S3ObjectRef,
-  bytes: Uint8Array,
-  services: PipelineServices,
-): Promise<{ chunks: ChunkOutput[]; texts: string[]; chunking?: VectorsDocument['chunking'] }> {
-  const uri = formatS3Uri(ref);
-  const { documents, config } = services;
-  if (documents.reads === 'nothing') throw new UnsupportedFileTypeError(`${uri}: ${documents.reason}`);
-  if (documents.reads === 'images') {
-    const [embedded] = await documents.embed([readImageDocument(ref.key, bytes, uri, services.model.id)]);
-    return { chunks: [{ start: 0, end: 0, tokens: 0, vector: embedded.vector }], texts: [''] };
-  }
-  const items = readTextDocument(ref.key, bytes, uri, services.model.id);
-  const counter = documents.tokens;
-  const maxTokens = Math.min(config.pipeline.chunkMaxTokens ?? Number.POSITIVE_INFINITY, counter.maxContentTokens);
-  const pieces = items.flatMap((entry) =>
-    chunkText(entry.text, (piece) => counter.countContentTokens(piece), {
-      maxTokens,
-      overlapTokens: config.pipeline.chunkOverlapTokens,
-    }).map((chunk) => ({ ...chunk, item: entry.item, text: entry.text.slice(chunk.start, chunk.end) })),
-  );
-  const embedded: Embedded[] = await documents.embed(pieces.map((piece) => piece.text));
-  return {
-    chunks: pieces.map((piece, index) => ({
-      ...(piece.item === undefined ? {} : { item: piece.item }),
-      start: piece.start,
-      end: piece.end,
-      tokens: embedded[index].tokens,
-      ...(embedded[index].vector ? { vector: embedded[index].vector } : { sparse: embedded[index].sparse }),
-    })),
-    texts: pieces.map((piece) => piece.text),
-    chunking: { max_tokens: maxTokens, overlap_tokens: config.pipeline.chunkOverlapTokens },
-  };
-}
-
-/** The index's view of a written document: one entry per chunk with its text, and the source's metadata. */
-function indexDocumentOf(document: VectorsDocument, texts: readonly string[], metadata: IndexDocument['metadata']): IndexDocument {
-  return {
-    source: { bucket: document.source.bucket, key: document.source.key, etag: document.source.etag ?? '' },
-    modelId: document.model_id,
-    createdAt: document.created_at,
-    metadata,
-    chunks: document.chunks.flatMap((chunk, index) =>
-      chunk.vector
-        ? [
-            {
-              chunk: index,
-              vector: chunk.vector,
-              text: texts[index] ?? '',
-              start: chunk.start,
-              end: chunk.end,
-              ...(chunk.item === undefined ? {} : { item: chunk.item }),
-            },
-          ]
-        : [],
-    ),
-  };
+/** Tokens per embedding call of a document: two batch budgets, so the deadline is checked every few seconds. */
+export function sliceTokensOf(services: PipelineServices): number {
+  return 2 * services.config.limits.maxBatchTokens;
 }
 
 /**
@@ -89,7 +37,7 @@ function indexDocumentOf(document: VectorsDocument, texts: readonly string[], me
  * sidecars the bucket. When the object is there again (recreated since the event), nothing is
  * done: its own ObjectCreated event embeds it.
  */
-async function removeObject(ref: S3ObjectRef, services: PipelineServices, known: { gone?: boolean } = {}): Promise<ObjectOutcome> {
+export async function removeObject(ref: S3ObjectRef, services: PipelineServices, known: { gone?: boolean } = {}): Promise<ObjectOutcome> {
   const source = { bucket: ref.bucket, key: ref.key };
   // `gone`: the caller's own read just found no object; no need to ask again.
   if (!known.gone && (await headObject(services.s3, source))) return 'ignored-exists';
@@ -101,14 +49,53 @@ async function removeObject(ref: S3ObjectRef, services: PipelineServices, known:
   return 'removed';
 }
 
-/** Deletes a source's vectors from the index and its `.vectors.json` and `.error.json`. */
+/** Deletes a source's vectors from the index, its `.vectors.json` and `.error.json`, and any parts. */
 async function forgetObject(source: { bucket: string; key: string }, services: PipelineServices): Promise<void> {
   const { pipeline } = services.config;
   await Promise.all([
     deleteObject(services.s3, outputLocation(source, pipeline)),
     deleteObject(services.s3, errorLocation(source, pipeline)),
+    deleteParts(services, partsPlace(source, '', services)),
     services.index?.deleteSource(source),
   ]);
+}
+
+/**
+ * Embeds a text document. Chunked whole, once; then, when it is larger than PART_TOKENS and a work
+ * queue is configured, its parts go to the queue (any worker takes them; the last assembles the
+ * output). Otherwise it is embedded here while the invocation's time allows; what is left when
+ * time runs out is stored as a part and continued from the queue.
+ */
+async function embedText(
+  current: Required<Pick<S3ObjectRef, 'bucket' | 'key' | 'etag'>> & { size: number },
+  object: S3ObjectData,
+  services: PipelineServices,
+  work: WorkContext,
+): Promise<Embedding | 'parts-queued' | 'continued'> {
+  const { documents, config, model, queue } = services;
+  if (documents.reads !== 'texts') throw new Error('embedText: not a text model');
+  const uri = formatS3Uri(current);
+  const items = readTextDocument(current.key, object.bytes, uri, model.id);
+  const { chunks, chunking } = chunkDocument(items, documents.tokens, config.pipeline);
+  const byItem = itemsByPosition(items);
+  const tokens = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);
+  if (queue && tokens > config.pipeline.partTokens) {
+    const ranges = splitByTokens(chunks, config.pipeline.partTokens);
+    await queue.send(ranges.map((range) => partMessage(current, chunks, range, chunking)));
+    logger.info('document split into parts', { source: uri, chunks: chunks.length, tokens, parts: ranges.length });
+    return 'parts-queued';
+  }
+  const texts = chunks.map((chunk) => chunkTextOf(items, chunk, byItem));
+  const done = await embedChunks(texts, chunks, documents, work, sliceTokensOf(services));
+  if (done.length < chunks.length) {
+    if (!queue) throw new DeadlineExceededError(`${uri}: the invocation's time ran out after ${done.length} of ${chunks.length} chunks.`);
+    const place = partsPlace(current, current.etag, services);
+    if (done.length > 0) await storePart(services, place, { from: 0, to: done.length }, done, texts.slice(0, done.length));
+    await queue.send([partMessage(current, chunks, { from: done.length, to: chunks.length }, chunking)]);
+    logger.info('document continued', { source: uri, done: done.length, chunks: chunks.length });
+    return 'continued';
+  }
+  return { source: current, chunks: done, texts, chunking, objectMetadata: object.metadata };
 }
 
 /**
@@ -123,16 +110,17 @@ async function forgetObject(source: { bucket: string; key: string }, services: P
 export async function processObject(
   ref: S3ObjectEvent,
   services: PipelineServices,
-  options: { force?: boolean } = {},
+  options: { force?: boolean; work?: WorkContext } = {},
 ): Promise<ObjectOutcome> {
   const { config, model, index } = services;
-  if (isOwnOutputKey(ref.key, config.pipeline)) return 'ignored-own-output';
+  const work = options.work ?? workContext();
+  if (isOwnOutputKey(ref.key, config.pipeline) || isPartKey(ref.key, config.pipeline.outputSuffix)) return 'ignored-own-output';
   // Job results the worker writes by message id (RESULTS_PREFIX): known by name, no S3 call.
   const { resultsBucket, resultsPrefix } = config.pipeline;
   if (ref.bucket === resultsBucket && resultsPrefix && ref.key.startsWith(resultsPrefix)) return 'ignored-own-output';
   // A metadata sidecar written, edited or deleted: its source is indexed again with what it says now.
   if (isMetadataSidecar(ref.key))
-    return processObject({ bucket: ref.bucket, key: sourceOfMetadataSidecar(ref.key), event: 'created' }, services, { force: true });
+    return processObject({ bucket: ref.bucket, key: sourceOfMetadataSidecar(ref.key), event: 'created' }, services, { force: true, work });
   if (ref.event === 'removed') return removeObject(ref, services);
   const source = { bucket: ref.bucket, key: ref.key };
   let current: S3ObjectRef = ref;
@@ -142,65 +130,54 @@ export async function processObject(
     const target = outputLocation(source, config.pipeline);
     const metadataSidecar = { ...source, key: `${source.key}${METADATA_SUFFIX}` };
     const orMissing = (error: unknown) => {
-      if (error instanceof S3ObjectNotFoundError) return undefined;
+      if (error instanceof S3ObjectNotFoundError) return null;
       throw error;
     };
     const [existing, object, sidecar] = await Promise.all([
       headObject(services.s3, target),
       getObject(services.s3, source, config.limits.maxInputBytes).catch(orMissing),
       // Metadata matters to the index only: without one, no extra read.
-      index ? getObject(services.s3, metadataSidecar, config.limits.maxInputBytes).catch(orMissing) : undefined,
+      index ? getObject(services.s3, metadataSidecar, config.limits.maxInputBytes).catch(orMissing) : null,
     ]);
     // Deleted since the event was sent: its ObjectRemoved event may not have come yet.
     if (!object) return removeObject(ref, services, { gone: true });
     // One of this product's own outputs under another name (a save_to_s3 result): not a document.
     if (object.metadata[OUTPUT_MARKER]) return 'ignored-own-output';
-    const head = { etag: object.etag, size: object.size };
+    const head = { etag: object.etag ?? '', size: object.size };
     current = { ...ref, ...head };
     const sidecarCurrent = Boolean(existing && head.etag && existing.metadata[SOURCE_ETAG_METADATA] === head.etag);
     if (!options.force && sidecarCurrent && (!index || (await index.sourceEtag(source)) === head.etag)) return 'skipped-current';
-    const metadata = sourceMetadata(
-      object.metadata,
-      sidecar ? parseMetadataSidecar(sidecar.bytes, formatS3Uri(metadataSidecar)) : undefined,
-    );
 
-    const { chunks, texts, chunking } = await embedObject(current, object.bytes, services);
-    const document: VectorsDocument = {
-      source: { bucket: ref.bucket, key: ref.key, etag: head.etag, size: head.size },
-      model_id: model.id,
-      model_type: model.type,
-      dimension: chunks[0]?.vector?.length ?? model.dimension,
-      ...(chunking ? { chunking } : {}),
-      count: chunks.length,
-      chunks,
-      created_at: new Date().toISOString(),
-    };
-    await Promise.all([
-      putJson(services.s3, target, document, head.etag ? { [SOURCE_ETAG_METADATA]: head.etag } : undefined),
-      // An error record of an earlier, bad version is stale now.
-      deleteObject(services.s3, errorLocation(source, config.pipeline)),
-    ]);
-    // After the sidecar: a failure here is retried, and the retry finds the index behind the sidecar.
-    await index?.replaceSource(indexDocumentOf(document, texts, metadata));
-    // Overwritten (or deleted) while this version was embedding: what was just written may have
-    // landed after the newer version's outputs, so bring them up to the object as it is now.
-    const after = await headObject(services.s3, source);
-    if (after?.etag !== head.etag) {
-      logger.info('object changed while embedding', { source: formatS3Uri(source), embedded: head.etag, now: after?.etag ?? 'deleted' });
-      return after
-        ? processObject({ ...source, event: 'created' }, services, { force: true })
-        : removeObject(ref, services, { gone: true });
+    const { documents } = services;
+    if (documents.reads === 'nothing') throw new UnsupportedFileTypeError(`${formatS3Uri(source)}: ${documents.reason}`);
+    let embedding: Embedding;
+    if (documents.reads === 'images') {
+      const [embedded] = await documents.embed([readImageDocument(ref.key, object.bytes, formatS3Uri(source), model.id)]);
+      embedding = {
+        source: { ...source, ...head },
+        chunks: [{ start: 0, end: 0, tokens: 0, vector: embedded.vector }],
+        texts: [''],
+        objectMetadata: object.metadata,
+      };
+    } else {
+      const result = await embedText({ ...source, ...head }, object, services, work);
+      if (typeof result === 'string') return result;
+      embedding = result;
     }
-    logger.info('object embedded', { source: formatS3Uri(source), output: formatS3Uri(target), chunks: chunks.length });
+    const published = await publish({ ...embedding, metadataSidecar: sidecar }, services);
+    // Overwritten (or deleted) while this version was embedding: bring the outputs up to the object as it is now.
+    if (published === 'changed')
+      return processObject({ ...source, event: 'created' }, services, { force: true, work: workContext(work.deadline, work.pace) });
     return 'written';
   } catch (error) {
     const failure = toVectorizerError(error);
     if (!isPermanent(failure)) throw failure;
     const record = buildErrorRecord(current, failure, model.id, new Date());
-    // What an earlier, good version left (its sidecar and vectors) no longer describes the file.
+    // What an earlier, good version left (its sidecar, vectors, parts) no longer describes the file.
     await Promise.all([
       putJson(services.s3, errorLocation(source, config.pipeline), record),
       deleteObject(services.s3, outputLocation(source, config.pipeline)),
+      deleteParts(services, partsPlace(source, '', services)),
       index?.deleteSource(source),
     ]);
     logger.warn('object refused', { source: formatS3Uri(source), code: failure.code, reason: failure.message });

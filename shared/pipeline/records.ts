@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidRequestError } from '../errors.ts';
+import { type PartMessage, partMessageSchema } from './parts.ts';
 
 /** One object an S3 notification names (key decoded). */
 export interface S3ObjectRef {
@@ -19,6 +20,8 @@ export type WorkItem =
   | { readonly kind: 's3-objects'; readonly objects: S3ObjectEvent[] }
   /** A job message, validated later so a bad one can still get an error record at its destination. */
   | { readonly kind: 'job'; readonly body: Record<string, unknown> }
+  /** A part of a large document the worker queued itself. */
+  | { readonly kind: 'part'; readonly part: PartMessage }
   | { readonly kind: 'ignore'; readonly reason: string };
 
 const s3EventRecordSchema = z.object({
@@ -78,6 +81,15 @@ export function parseWorkItem(body: string): WorkItem {
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new InvalidRequestError('The message body is not a JSON object: expected an S3 event notification or a job message.');
+  }
+  if ('vectorizer_part' in parsed) {
+    const part = partMessageSchema.safeParse(parsed);
+    if (!part.success) {
+      throw new InvalidRequestError(
+        `The message looks like a document part but is malformed: ${part.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}.`,
+      );
+    }
+    return { kind: 'part', part: part.data.vectorizer_part };
   }
   return { kind: 'job', body: parsed as Record<string, unknown> };
 }

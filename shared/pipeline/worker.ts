@@ -1,17 +1,21 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { describeFailure, toVectorizerError, type VectorizerError } from '../errors.ts';
 import { logger } from '../logger.ts';
+import { deadlineOf, Pace } from './deadline.ts';
+import { DeadlineExceededError } from './errors.ts';
 import { processJob } from './process-job.ts';
 import { type PipelineServices, processObject } from './process-object.ts';
+import { processPart } from './process-part.ts';
 import { parseWorkItem } from './records.ts';
+import { type WorkContext, workContext } from './work.ts';
 
 /**
  * Handles one SQS record: an S3 notification (each object embedded), a job message, or an event
  * to ignore. Returns normally when the record is done (including permanent failures, which are
  * recorded); throws on transient faults so only this record is retried.
  */
-export async function processRecord(record: SQSRecord, services: PipelineServices): Promise<void> {
+export async function processRecord(record: SQSRecord, services: PipelineServices, work: WorkContext = workContext()): Promise<void> {
   let item: ReturnType<typeof parseWorkItem>;
   try {
     item = parseWorkItem(record.body);
@@ -25,6 +29,17 @@ export async function processRecord(record: SQSRecord, services: PipelineService
     logger.debug('message ignored', { message_id: record.messageId, reason: item.reason });
     return;
   }
+  // Out of time before it started: back to the queue untouched (a started text continues itself instead).
+  if (work.deadline.remainingMs() <= 0) {
+    throw retried(record, new DeadlineExceededError("The invocation's time ran out before this record was started."), item.kind);
+  }
+  if (item.kind === 'part') {
+    const { part } = item;
+    await processPart(part, services, work).catch((error: unknown) => {
+      throw retried(record, error, `s3://${part.bucket}/${part.key} chunks ${part.from}..${part.to}`);
+    });
+    return;
+  }
   if (item.kind === 'job') {
     await processJob(item.body, record.messageId, services).catch((error: unknown) => {
       throw retried(record, error, 'job');
@@ -33,7 +48,7 @@ export async function processRecord(record: SQSRecord, services: PipelineService
   }
   // All objects of the record run concurrently: their S3 reads overlap, and their texts share
   // token-budget batches with every other record of the SQS batch (see coalesce).
-  const results = await Promise.allSettled(item.objects.map((object) => processObject(object, services)));
+  const results = await Promise.allSettled(item.objects.map((object) => processObject(object, services, { work })));
   const failed = results.flatMap((result, index) =>
     result.status === 'rejected' ? [{ object: item.objects[index], reason: result.reason }] : [],
   );
@@ -61,10 +76,17 @@ function retried(record: SQSRecord, error: unknown, what: string): VectorizerErr
  * Processes an SQS batch with partial batch responses: records are handled concurrently, and only
  * the ones that failed transiently are reported in `batchItemFailures` (and retried by SQS).
  */
-export function createSqsBatchHandler(services: PipelineServices): (event: SQSEvent) => Promise<SQSBatchResponse> {
-  return async (event: SQSEvent) => {
+export function createSqsBatchHandler(
+  services: PipelineServices,
+): (event: SQSEvent, context?: Partial<Context>) => Promise<SQSBatchResponse> {
+  // How fast embedding goes in this process, learnt across invocations.
+  const pace = new Pace();
+  return async (event: SQSEvent, context?: Partial<Context>) => {
     const processor = new BatchProcessor(EventType.SQS);
-    return processPartialResponse(event, (record: SQSRecord) => processRecord(record, services), processor, {
+    // The invocation's time (Lambda's remaining time; the local event source's timeout): texts stop
+    // taking new slices before it and continue from the queue; records not started go back to it.
+    const work = workContext(deadlineOf(context), pace);
+    return processPartialResponse(event, (record: SQSRecord) => processRecord(record, services, work), processor, {
       // Powertools throws when every record failed, which would retry even the ones that succeeded
       // elsewhere; reporting them as batch item failures is equivalent and keeps the contract simple.
       throwOnFullBatchFailure: false,

@@ -108,9 +108,12 @@ export async function getObject(client: S3Client, location: S3Location, maxBytes
     const size = response.ContentLength ?? 0;
     if (size > maxBytes) {
       (response.Body as { destroy?: () => void } | undefined)?.destroy?.();
-      throw new PayloadTooLargeError(`${formatS3Uri(location)} is ${size} bytes; the limit is ${maxBytes} (MAX_INPUT_BYTES).`, {
-        details: { bucket: location.bucket, key: location.key, size, limit: maxBytes },
-      });
+      throw new PayloadTooLargeError(
+        `${formatS3Uri(location)} is ${size} bytes; the limit is ${maxBytes} bytes (MAX_INPUT_BYTES: raise it, and the worker's memory with it, to embed larger files).`,
+        {
+          details: { bucket: location.bucket, key: location.key, size, limit: maxBytes },
+        },
+      );
     }
     const bytes = response.Body ? await response.Body.transformToByteArray() : new Uint8Array();
     return { bytes, etag: bareEtag(response.ETag), size, metadata: response.Metadata ?? {} };
@@ -162,26 +165,126 @@ export const OUTPUT_MARKER = 'vectorizer-output';
  */
 export const MULTIPART_BYTES = 8 * 1024 * 1024;
 
-/** Writes `body` as JSON, marked as this product's output (OUTPUT_MARKER) with any extra metadata. */
+/**
+ * The JSON text of `value` in pieces: an object's array fields one element at a time, so a
+ * document of 50,000 chunks (hundreds of MB) is never one string (V8 caps strings at ~512 MB).
+ * Joined, the pieces equal `JSON.stringify(value)`. Pure.
+ */
+export function* jsonPieces(value: unknown): Generator<string> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    yield JSON.stringify(value);
+    return;
+  }
+  let first = true;
+  yield '{';
+  for (const [key, field] of Object.entries(value)) {
+    if (field === undefined || typeof field === 'function') continue;
+    yield `${first ? '' : ','}${JSON.stringify(key)}:`;
+    first = false;
+    if (!Array.isArray(field)) {
+      yield JSON.stringify(field);
+      continue;
+    }
+    yield '[';
+    for (let index = 0; index < field.length; index++) yield `${index ? ',' : ''}${JSON.stringify(field[index] ?? null)}`;
+    yield ']';
+  }
+  yield '}';
+}
+
+/** Pieces gathered into buffers of about `size` bytes. */
+function* buffered(pieces: Iterable<string>, size: number): Generator<Buffer> {
+  let pending: string[] = [];
+  let length = 0;
+  for (const piece of pieces) {
+    pending.push(piece);
+    length += piece.length;
+    if (length >= size) {
+      yield Buffer.from(pending.join(''));
+      pending = [];
+      length = 0;
+    }
+  }
+  if (pending.length) yield Buffer.from(pending.join(''));
+}
+
+/**
+ * Writes `body` as JSON, marked as this product's output (OUTPUT_MARKER) with any extra metadata.
+ * A body under MULTIPART_BYTES is one PUT; a larger one is streamed as a multipart upload, never
+ * held as one string.
+ */
 export async function putJson(client: S3Client, location: S3Location, body: unknown, metadata?: Record<string, string>): Promise<void> {
-  const json = Buffer.from(JSON.stringify(body));
   const params = {
     Bucket: location.bucket,
     Key: location.key,
-    Body: json,
     ContentType: 'application/json',
     Metadata: { [OUTPUT_MARKER]: 'true', ...metadata },
   };
+  const chunks = buffered(jsonPieces(body), 1024 * 1024);
+  const head: Buffer[] = [];
+  let headBytes = 0;
+  for (let next = chunks.next(); !next.done; next = chunks.next()) {
+    head.push(next.value);
+    headBytes += next.value.length;
+    if (headBytes >= MULTIPART_BYTES) break;
+  }
   try {
-    if (json.length < MULTIPART_BYTES) {
+    if (headBytes < MULTIPART_BYTES) {
       const { PutObjectCommand } = await loadS3Sdk();
-      await client.send(new PutObjectCommand(params));
+      await client.send(new PutObjectCommand({ ...params, Body: Buffer.concat(head) }));
       return;
     }
-    const { Upload } = await import('@aws-sdk/lib-storage');
-    await new Upload({ client, params, partSize: MULTIPART_BYTES, queueSize: 2, leavePartsOnError: false }).done();
+    const [{ Upload }, { Readable }] = await Promise.all([import('@aws-sdk/lib-storage'), import('node:stream')]);
+    const stream = Readable.from(
+      (function* () {
+        yield* head;
+        yield* chunks;
+      })(),
+    );
+    await new Upload({
+      client,
+      params: { ...params, Body: stream },
+      partSize: MULTIPART_BYTES,
+      queueSize: 2,
+      leavePartsOnError: false,
+    }).done();
   } catch (error) {
     throw toS3Error(error, location, 'write');
+  }
+}
+
+/** Keys under a prefix, every page of the listing. */
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  const { ListObjectsV2Command } = await loadS3Sdk();
+  const keys: string[] = [];
+  let token: string | undefined;
+  try {
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } catch (error) {
+    throw toS3Error(error, { bucket, key: prefix }, 'read');
+  }
+  return keys;
+}
+
+/** Deletes every key given (a thousand per request); keys already gone are fine. */
+export async function deleteKeys(client: S3Client, bucket: string, keys: readonly string[]): Promise<void> {
+  const { DeleteObjectsCommand } = await loadS3Sdk();
+  for (let start = 0; start < keys.length; start += 1000) {
+    const slice = keys.slice(start, start + 1000);
+    try {
+      const result = await client.send(
+        new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: slice.map((Key) => ({ Key })), Quiet: true } }),
+      );
+      const failed = result.Errors?.[0];
+      if (failed)
+        throw new DependencyError(`S3 did not delete s3://${bucket}/${failed.Key}: ${failed.Code ?? ''} ${failed.Message ?? ''}`.trim());
+    } catch (error) {
+      throw toS3Error(error, { bucket, key: slice[0] }, 'write');
+    }
   }
 }
 

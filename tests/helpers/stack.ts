@@ -7,7 +7,13 @@ import { EMULATOR_ENV } from './emulator.ts';
 
 /** Resources with unique names and short timeouts, so retries and the DLQ happen within seconds. */
 export function testResources(
-  options: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number; batchSize?: number; suffixes?: string[] } = {},
+  options: {
+    visibilityTimeoutSeconds?: number;
+    maxReceiveCount?: number;
+    batchSize?: number;
+    suffixes?: string[];
+    timeoutSeconds?: number;
+  } = {},
 ): Resources & { names: { bucket: string; queue: string; dlq: string } } {
   const id = randomUUID().slice(0, 8);
   const names = { bucket: `input-${id}`, queue: `jobs-${id}`, dlq: `jobs-${id}-dlq` };
@@ -44,7 +50,12 @@ export function testResources(
         ],
       },
     ],
-    worker: { queue: names.queue, batchSize: options.batchSize ?? 10, maximumBatchingWindowSeconds: 0.2 },
+    worker: {
+      queue: names.queue,
+      batchSize: options.batchSize ?? 10,
+      maximumBatchingWindowSeconds: 0.2,
+      ...(options.timeoutSeconds ? { timeoutSeconds: options.timeoutSeconds } : {}),
+    },
   };
 }
 

@@ -56,15 +56,15 @@ describe('pipeline: nothing lost under faults', () => {
     model = await tinyModel('text');
     stack = await startTestStack({ MODEL_ID: 'tiny/text', MODEL_DIR: model.dir }, resources, {
       configureS3: (client) => faults.install(client),
-      wrapWorker: (worker) => async (event) => {
+      wrapWorker: (worker) => async (event, context) => {
         if (crashNext && keysOf(event).some((key) => key.startsWith('crash/'))) {
           crashNext = false;
           // Crash mid-batch: half the records are processed, then the process dies.
-          await worker({ Records: event.Records.slice(0, Math.ceil(event.Records.length / 2)) });
+          await worker({ Records: event.Records.slice(0, Math.ceil(event.Records.length / 2)) }, context);
           responses.push({ keys: keysOf(event), crashed: true });
           throw new Error('worker crashed');
         }
-        const response = await worker(event);
+        const response = await worker(event, context);
         responses.push({ keys: keysOf(event), response });
         return response;
       },

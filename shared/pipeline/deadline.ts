@@ -1,0 +1,56 @@
+/**
+ * The time an invocation has: Lambda's remaining time, or the local event source's timeout. Work
+ * checks it before each slice it starts; what does not fit is continued (texts) or handed back to
+ * the queue (other records). Pure apart from the clock it is given.
+ */
+export interface Deadline {
+  /** Milliseconds left before the invocation must have answered (minus the reserve for writing up). */
+  remainingMs(): number;
+}
+
+/** Time kept back at the end of an invocation for writing outputs, parts and continuations. */
+export const DEADLINE_RESERVE_MS = 5_000;
+
+/** A deadline that never comes (the CLI, tests of other things, an event without a context). */
+export const NO_DEADLINE: Deadline = { remainingMs: () => Number.POSITIVE_INFINITY };
+
+/**
+ * The deadline of an invocation from its context (`getRemainingTimeInMillis`), less the reserve,
+ * or a fraction of the budget for short budgets (a quarter at most).
+ */
+export function deadlineOf(context: { getRemainingTimeInMillis?: () => number } | undefined, now: () => number = Date.now): Deadline {
+  const remaining = context?.getRemainingTimeInMillis?.();
+  if (remaining === undefined || !Number.isFinite(remaining)) return NO_DEADLINE;
+  const reserve = Math.min(DEADLINE_RESERVE_MS, remaining / 4);
+  const at = now() + remaining - reserve;
+  return { remainingMs: () => at - now() };
+}
+
+/**
+ * Learns how long embedding takes here (milliseconds per token, as the records of an invocation
+ * see it, sharing the engine) and says whether the next slice fits in what is left. Before its
+ * first sample it lets one slice go: the slice sizes are bounded by the batch budget.
+ */
+export class Pace {
+  private msPerToken: number | undefined;
+
+  record(tokens: number, elapsedMs: number): void {
+    if (tokens <= 0 || elapsedMs <= 0) return;
+    const sample = elapsedMs / tokens;
+    // The slower of the last sample and a decaying average: contention grows as records join.
+    this.msPerToken = this.msPerToken === undefined ? sample : Math.max(sample, 0.7 * this.msPerToken + 0.3 * sample);
+  }
+
+  /** Estimated milliseconds for `tokens`, or undefined before any sample. */
+  estimateMs(tokens: number): number | undefined {
+    return this.msPerToken === undefined ? undefined : this.msPerToken * tokens;
+  }
+
+  /** True when a slice of `tokens` is expected to finish before the deadline. */
+  fits(tokens: number, deadline: Deadline): boolean {
+    const remaining = deadline.remainingMs();
+    if (remaining <= 0) return false;
+    const estimate = this.estimateMs(tokens);
+    return estimate === undefined || estimate <= remaining;
+  }
+}

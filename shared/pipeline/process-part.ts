@@ -1,0 +1,117 @@
+import { InvalidRequestError, S3ObjectNotFoundError } from '../errors.ts';
+import { logger } from '../logger.ts';
+import { formatS3Uri, getObject, headObject } from '../storage/s3.ts';
+import { readTextDocument } from './documents.ts';
+import { DeadlineExceededError } from './errors.ts';
+import { outputLocation, SOURCE_ETAG_METADATA } from './outputs.ts';
+import { deleteParts, partsPlace, readPart, storedRanges, storePart } from './part-store.ts';
+import { type ChunkRange, chunksOfPart, coverOf, type PartMessage, resumeAt } from './parts.ts';
+import { type ObjectOutcome, processObject, sliceTokensOf } from './process-object.ts';
+import { type PipelineServices, publish } from './publish.ts';
+import { chunkTextOf, embedChunks, itemsByPosition } from './text-chunks.ts';
+import { type WorkContext, workContext } from './work.ts';
+
+export type PartOutcome =
+  /** Embedded and stored; other parts are still to come. */
+  | 'stored'
+  /** The last part: the document's output is written. */
+  | 'assembled'
+  /** Time ran out: what was embedded is stored, the rest is on the queue again. */
+  | 'continued'
+  /** The source changed or went since the part was planned, or its output is written already. */
+  | 'abandoned'
+  | ObjectOutcome;
+
+/** The source a part was planned from, read and parsed once per invocation (parts of one document share it). */
+function readSource(part: PartMessage, services: PipelineServices, work: WorkContext) {
+  const source = { bucket: part.bucket, key: part.key };
+  return work.once(`source ${part.bucket}/${part.key}`, async () => {
+    const object = await getObject(services.s3, source, services.config.limits.maxInputBytes).catch((error: unknown) => {
+      if (error instanceof S3ObjectNotFoundError) return undefined;
+      throw error;
+    });
+    if (!object || object.etag !== part.etag) return { etag: object?.etag };
+    const items = readTextDocument(part.key, object.bytes, formatS3Uri(source), services.model.id);
+    return { etag: object.etag, items, byItem: itemsByPosition(items), metadata: object.metadata };
+  });
+}
+
+/**
+ * Embeds one part of a large document (chunks from..to of its whole-document chunking): resumes
+ * past what is stored already, embeds while the invocation's time allows, stores the result under
+ * its range and sends the rest back to the queue; when the stored ranges cover the document, writes
+ * its output. A part of a version that is no longer the object's is dropped, with its siblings.
+ */
+export async function processPart(part: PartMessage, services: PipelineServices, work: WorkContext): Promise<PartOutcome> {
+  const source = { bucket: part.bucket, key: part.key };
+  const uri = formatS3Uri(source);
+  if (part.chunks.length !== part.to - part.from || part.to > part.total || part.from >= part.to) {
+    throw new InvalidRequestError(
+      `A part message of ${uri} is inconsistent: chunks ${part.from}..${part.to} of ${part.total}, ${part.chunks.length} given.`,
+    );
+  }
+  const place = partsPlace(source, part.etag, services);
+  const [read, output] = await Promise.all([
+    readSource(part, services, work),
+    headObject(services.s3, outputLocation(source, services.config.pipeline)),
+  ]);
+  if (output?.metadata[SOURCE_ETAG_METADATA] === part.etag) {
+    // Assembled already (a duplicate delivery, or a crash before the parts were removed).
+    await deleteParts(services, { bucket: place.bucket, root: place.prefix });
+    return 'abandoned';
+  }
+  if (!read.items) {
+    logger.info('part abandoned: the source changed', { source: uri, planned: part.etag, now: read.etag ?? 'deleted' });
+    await deleteParts(services, { bucket: place.bucket, root: place.prefix });
+    return 'abandoned';
+  }
+  const { items, byItem } = read;
+  const from = resumeAt(await storedRanges(services, place), part);
+  if (from < part.to) {
+    const { documents, queue } = services;
+    if (documents.reads !== 'texts') throw new Error(`processPart: the model ${services.model.id} does not embed texts`);
+    const chunks = chunksOfPart(part).slice(from - part.from);
+    const texts = chunks.map((chunk) => chunkTextOf(items, chunk, byItem));
+    const done = await embedChunks(texts, chunks, documents, work, sliceTokensOf(services));
+    const reached = from + done.length;
+    if (done.length > 0) await storePart(services, place, { from, to: reached }, done, texts.slice(0, done.length));
+    if (reached < part.to) {
+      if (!queue)
+        throw new DeadlineExceededError(`${uri}: the invocation's time ran out at chunk ${reached} of part ${part.from}..${part.to}.`);
+      await queue.send([{ vectorizer_part: { ...part, from: reached, chunks: part.chunks.slice(reached - part.from) } }]);
+      logger.info('part continued', { source: uri, from: part.from, to: part.to, reached });
+      return 'continued';
+    }
+  }
+  const cover = coverOf(await storedRanges(services, place), part.total);
+  if (!cover) return 'stored';
+  return assemble(part, cover, read.metadata, services, work);
+}
+
+/** Writes the output of a document from its stored parts, then removes the parts. */
+async function assemble(
+  part: PartMessage,
+  cover: readonly ChunkRange[],
+  objectMetadata: Record<string, string>,
+  services: PipelineServices,
+  work: WorkContext,
+): Promise<PartOutcome> {
+  const source = { bucket: part.bucket, key: part.key };
+  const place = partsPlace(source, part.etag, services);
+  const parts = await Promise.all(cover.map((range) => readPart(services, place, range)));
+  const published = await publish(
+    {
+      source: { ...source, etag: part.etag, size: part.size },
+      chunks: parts.flatMap((stored) => stored.chunks),
+      texts: parts.flatMap((stored) => stored.texts),
+      chunking: part.chunking,
+      objectMetadata,
+    },
+    services,
+  );
+  await deleteParts(services, place);
+  if (published === 'changed')
+    return processObject({ ...source, event: 'created' }, services, { force: true, work: workContext(work.deadline, work.pace) });
+  logger.info('document assembled', { source: formatS3Uri(source), chunks: part.total, parts: cover.length });
+  return 'assembled';
+}

@@ -1,0 +1,78 @@
+import type { DocumentEmbedder, TokenCounter } from '../kinds/types.ts';
+import { chunkText } from './chunking.ts';
+import type { TextItem } from './documents.ts';
+import type { ChunkOutput, VectorsDocument } from './outputs.ts';
+import type { PlannedChunk } from './parts.ts';
+import type { WorkContext } from './work.ts';
+
+export type Chunking = NonNullable<VectorsDocument['chunking']>;
+
+/**
+ * The chunks of a whole text document (every item), as one chunking: parts and continuations
+ * carry these boundaries, so a document embedded in pieces gets exactly the chunks of one piece.
+ */
+export function chunkDocument(
+  items: readonly TextItem[],
+  counter: TokenCounter,
+  settings: { chunkMaxTokens?: number; chunkOverlapTokens: number },
+): { chunks: PlannedChunk[]; chunking: Chunking } {
+  const maxTokens = Math.min(settings.chunkMaxTokens ?? Number.POSITIVE_INFINITY, counter.maxContentTokens);
+  const chunks: PlannedChunk[] = [];
+  for (const entry of items) {
+    for (const chunk of chunkText(entry.text, (piece) => counter.countContentTokens(piece), {
+      maxTokens,
+      overlapTokens: settings.chunkOverlapTokens,
+    })) {
+      chunks.push({ ...(entry.item === undefined ? {} : { item: entry.item }), start: chunk.start, end: chunk.end, tokens: chunk.tokens });
+    }
+  }
+  return { chunks, chunking: { max_tokens: maxTokens, overlap_tokens: settings.chunkOverlapTokens } };
+}
+
+/** The text of a chunk: a slice of its item's text (or of the whole text). */
+export function chunkTextOf(items: readonly TextItem[], chunk: PlannedChunk, byItem: ReadonlyMap<number, TextItem>): string {
+  const entry = chunk.item === undefined ? items[0] : byItem.get(chunk.item);
+  return entry ? entry.text.slice(chunk.start, chunk.end) : '';
+}
+
+/** Items by their position in the file (empty items are left out of a document's items). */
+export function itemsByPosition(items: readonly TextItem[]): Map<number, TextItem> {
+  return new Map(items.flatMap((entry) => (entry.item === undefined ? [] : [[entry.item, entry] as const])));
+}
+
+/**
+ * Embeds chunks in slices of about `sliceTokens`, in order, while the invocation's time allows:
+ * before each slice the pace says whether it fits before the deadline. Returns the outputs of the
+ * chunks done (all of them, or a prefix the caller continues elsewhere).
+ */
+export async function embedChunks(
+  texts: readonly string[],
+  chunks: readonly PlannedChunk[],
+  embedder: Extract<DocumentEmbedder, { reads: 'texts' }>,
+  work: WorkContext,
+  sliceTokens: number,
+): Promise<ChunkOutput[]> {
+  const outputs: ChunkOutput[] = [];
+  let next = 0;
+  while (next < chunks.length) {
+    let end = next;
+    let tokens = 0;
+    while (end < chunks.length && (end === next || tokens + chunks[end].tokens <= sliceTokens)) tokens += chunks[end++].tokens;
+    if (!work.pace.fits(tokens, work.deadline)) break;
+    const started = performance.now();
+    const embedded = await embedder.embed(texts.slice(next, end));
+    work.pace.record(tokens, performance.now() - started);
+    embedded.forEach((result, offset) => {
+      const chunk = chunks[next + offset];
+      outputs.push({
+        ...(chunk.item === undefined ? {} : { item: chunk.item }),
+        start: chunk.start,
+        end: chunk.end,
+        tokens: result.tokens,
+        ...(result.vector ? { vector: result.vector } : { sparse: result.sparse }),
+      });
+    });
+    next = end;
+  }
+  return outputs;
+}
