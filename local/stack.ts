@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { type Env, loadConfig } from '../shared/config.ts';
@@ -175,6 +175,15 @@ export async function startEmulator(resources: Resources, port: number, dataDir?
         maxReceiveCount: String(queue.maxReceiveCount ?? 3),
       });
     }
+    // A queue kept from an earlier run (dataDir) holds its messages: createQueue would replace it
+    // with an empty one, so it is reused, with the attributes of this run.
+    const kept = emulator.inspectQueue(queue.name);
+    if (kept) {
+      await setQueueAttributes(`http://127.0.0.1:${emulator.port}`, kept.url, attributes);
+      queueUrls[queue.name] = kept.url;
+      queueArns[queue.name] = kept.arn;
+      continue;
+    }
     const created = emulator.createQueue(queue.name, { attributes });
     queueUrls[queue.name] = created.queueUrl;
     queueArns[queue.name] = created.queueArn;
@@ -192,6 +201,16 @@ export async function startEmulator(resources: Resources, port: number, dataDir?
     deliver: (queueName, body) => void emulator.sendMessage(queueName, body),
   };
   return { awsEndpoint: `http://127.0.0.1:${emulator.port}`, queueUrls, queueArns, uploads, stop: () => emulator.stop() };
+}
+
+async function setQueueAttributes(endpoint: string, queueUrl: string, attributes: Record<string, string>): Promise<void> {
+  if (Object.keys(attributes).length === 0) return;
+  const sqs = new SQSClient({ endpoint, region: REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  try {
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: attributes }));
+  } finally {
+    sqs.destroy();
+  }
 }
 
 /** An S3+SQS service someone else runs (LocalStack with localstack/init-aws.sh): look the queues up. */

@@ -6,13 +6,15 @@
 export interface Deadline {
   /** Milliseconds left before the invocation must have answered (minus the reserve for writing up). */
   remainingMs(): number;
+  /** What remainingMs() was when the invocation started. */
+  readonly budgetMs: number;
 }
 
 /** Time kept back at the end of an invocation for writing outputs, parts and continuations. */
 export const DEADLINE_RESERVE_MS = 5_000;
 
 /** A deadline that never comes (the CLI, tests of other things, an event without a context). */
-export const NO_DEADLINE: Deadline = { remainingMs: () => Number.POSITIVE_INFINITY };
+export const NO_DEADLINE: Deadline = { remainingMs: () => Number.POSITIVE_INFINITY, budgetMs: Number.POSITIVE_INFINITY };
 
 /**
  * The deadline of an invocation from its context (`getRemainingTimeInMillis`), less the reserve,
@@ -23,7 +25,7 @@ export function deadlineOf(context: { getRemainingTimeInMillis?: () => number } 
   if (remaining === undefined || !Number.isFinite(remaining)) return NO_DEADLINE;
   const reserve = Math.min(DEADLINE_RESERVE_MS, remaining / 4);
   const at = now() + remaining - reserve;
-  return { remainingMs: () => at - now() };
+  return { remainingMs: () => at - now(), budgetMs: remaining - reserve };
 }
 
 /**

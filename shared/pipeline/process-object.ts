@@ -91,7 +91,12 @@ async function embedText(
     if (!queue) throw new DeadlineExceededError(`${uri}: the invocation's time ran out after ${done.length} of ${chunks.length} chunks.`);
     const place = partsPlace(current, current.etag, services);
     if (done.length > 0) await storePart(services, place, { from: 0, to: done.length }, done, texts.slice(0, done.length));
-    await queue.send([partMessage(current, chunks, { from: done.length, to: chunks.length }, chunking)]);
+    // The rest as parts (a message carries the boundaries of its chunks, so a long rest is several).
+    const rest = splitByTokens(chunks.slice(done.length), config.pipeline.partTokens).map((range) => ({
+      from: range.from + done.length,
+      to: range.to + done.length,
+    }));
+    await queue.send(rest.map((range) => partMessage(current, chunks, range, chunking)));
     logger.info('document continued', { source: uri, done: done.length, chunks: chunks.length });
     return 'continued';
   }

@@ -84,8 +84,29 @@ export async function processPart(part: PartMessage, services: PipelineServices,
     }
   }
   const cover = coverOf(await storedRanges(services, place), part.total);
-  if (!cover) return 'stored';
-  return assemble(part, cover, read.metadata, services, work);
+  if (cover && services.queue && work.deadline.remainingMs() < work.deadline.budgetMs / 2) {
+    // Writing a large output takes a while: an invocation with its whole budget does it (this
+    // message again, which finds every range stored and goes straight to the assembly).
+    await services.queue.send([{ vectorizer_part: part }]);
+    return 'continued';
+  }
+  if (cover) {
+    // Parts that finish together all see the cover: in this process, one assembles and the others
+    // wait for it; another instance's assembly shows as the output's ETag.
+    return work.alone(`assemble ${part.bucket}/${part.key}@${part.etag}`, async () =>
+      (await assembledAlready(part, services)) ? 'abandoned' : assemble(part, cover, read.metadata, services, work),
+    );
+  }
+  // Another part may have assembled the document meanwhile (it saw this range stored by a
+  // duplicate of this message): then what was just stored is left over.
+  if (await assembledAlready(part, services)) await deleteParts(services, { bucket: place.bucket, root: place.prefix });
+  return 'stored';
+}
+
+/** True when the source's output was written from this version (by another part's assembly). */
+async function assembledAlready(part: PartMessage, services: PipelineServices): Promise<boolean> {
+  const output = await headObject(services.s3, outputLocation({ bucket: part.bucket, key: part.key }, services.config.pipeline));
+  return output?.metadata[SOURCE_ETAG_METADATA] === part.etag;
 }
 
 /** Writes the output of a document from its stored parts, then removes the parts. */
@@ -98,7 +119,15 @@ async function assemble(
 ): Promise<PartOutcome> {
   const source = { bucket: part.bucket, key: part.key };
   const place = partsPlace(source, part.etag, services);
-  const parts = await Promise.all(cover.map((range) => readPart(services, place, range)));
+  const started = performance.now();
+  let parts: Awaited<ReturnType<typeof readPart>>[];
+  try {
+    parts = await Promise.all(cover.map((range) => readPart(services, place, range)));
+  } catch (error) {
+    // Two parts that finish together both see every range stored; the first to assemble removes them.
+    if (error instanceof S3ObjectNotFoundError && (await assembledAlready(part, services))) return 'abandoned';
+    throw error;
+  }
   const published = await publish(
     {
       source: { ...source, etag: part.etag, size: part.size },
@@ -112,6 +141,11 @@ async function assemble(
   await deleteParts(services, place);
   if (published === 'changed')
     return processObject({ ...source, event: 'created' }, services, { force: true, work: workContext(work.deadline, work.pace) });
-  logger.info('document assembled', { source: formatS3Uri(source), chunks: part.total, parts: cover.length });
+  logger.info('document assembled', {
+    source: formatS3Uri(source),
+    chunks: part.total,
+    parts: cover.length,
+    ms: Math.round(performance.now() - started),
+  });
   return 'assembled';
 }

@@ -10,21 +10,34 @@ export interface WorkContext {
   readonly pace: Pace;
   /** `make()`'s result, computed once per `id` in this invocation; a failure is not remembered. */
   once<T>(id: string, make: () => Promise<T>): Promise<T>;
+  /**
+   * `make()` unless a call with this `id` is running in this process (any invocation): then its
+   * result. The parts of a document that finish together assemble it once.
+   */
+  alone<T>(id: string, make: () => Promise<T>): Promise<T>;
 }
 
-export function workContext(deadline: Deadline = NO_DEADLINE, pace: Pace = new Pace()): WorkContext {
-  const results = new Map<string, Promise<unknown>>();
+/** Calls in flight by id (process-wide for `alone`, per invocation for `once`). */
+export type Running = Map<string, Promise<unknown>>;
+
+function share<T>(running: Running, id: string, make: () => Promise<T>, keep: boolean): Promise<T> {
+  let result = running.get(id) as Promise<T> | undefined;
+  if (!result) {
+    result = make();
+    running.set(id, result);
+    const forget = () => running.delete(id);
+    if (keep) result.catch(forget);
+    else result.then(forget, forget);
+  }
+  return result;
+}
+
+export function workContext(deadline: Deadline = NO_DEADLINE, pace: Pace = new Pace(), processWide: Running = new Map()): WorkContext {
+  const results: Running = new Map();
   return {
     deadline,
     pace,
-    once<T>(id: string, make: () => Promise<T>): Promise<T> {
-      let result = results.get(id) as Promise<T> | undefined;
-      if (!result) {
-        result = make();
-        results.set(id, result);
-        result.catch(() => results.delete(id));
-      }
-      return result;
-    },
+    once: (id, make) => share(results, id, make, true),
+    alone: (id, make) => share(processWide, id, make, false),
   };
 }

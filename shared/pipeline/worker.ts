@@ -8,7 +8,7 @@ import { processJob } from './process-job.ts';
 import { type PipelineServices, processObject } from './process-object.ts';
 import { processPart } from './process-part.ts';
 import { parseWorkItem } from './records.ts';
-import { type WorkContext, workContext } from './work.ts';
+import { type Running, type WorkContext, workContext } from './work.ts';
 
 /**
  * Handles one SQS record: an S3 notification (each object embedded), a job message, or an event
@@ -79,13 +79,14 @@ function retried(record: SQSRecord, error: unknown, what: string): VectorizerErr
 export function createSqsBatchHandler(
   services: PipelineServices,
 ): (event: SQSEvent, context?: Partial<Context>) => Promise<SQSBatchResponse> {
-  // How fast embedding goes in this process, learnt across invocations.
+  // How fast embedding goes in this process, learnt across invocations; work running in it.
   const pace = new Pace();
+  const running: Running = new Map();
   return async (event: SQSEvent, context?: Partial<Context>) => {
     const processor = new BatchProcessor(EventType.SQS);
     // The invocation's time (Lambda's remaining time; the local event source's timeout): texts stop
     // taking new slices before it and continue from the queue; records not started go back to it.
-    const work = workContext(deadlineOf(context), pace);
+    const work = workContext(deadlineOf(context), pace, running);
     return processPartialResponse(event, (record: SQSRecord) => processRecord(record, services, work), processor, {
       // Powertools throws when every record failed, which would retry even the ones that succeeded
       // elsewhere; reporting them as batch item failures is equivalent and keeps the contract simple.

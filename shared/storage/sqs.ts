@@ -2,8 +2,28 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3Config } from '../config.ts';
 import { DependencyError } from '../errors.ts';
 
-/** SendMessageBatch takes ten entries at most. */
+/** SendMessageBatch takes ten entries at most, and (on AWS) 256 KB in all; kept well below. */
 const SEND_BATCH = 10;
+const SEND_BATCH_BYTES = 192 * 1024;
+
+/** Bodies grouped for SendMessageBatch: at most ten, and SEND_BATCH_BYTES together (a larger body goes alone). */
+export function sendGroups(bodies: readonly string[]): string[][] {
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let bytes = 0;
+  for (const body of bodies) {
+    const size = Buffer.byteLength(body);
+    if (group.length > 0 && (group.length >= SEND_BATCH || bytes + size > SEND_BATCH_BYTES)) {
+      groups.push(group);
+      group = [];
+      bytes = 0;
+    }
+    group.push(body);
+    bytes += size;
+  }
+  if (group.length) groups.push(group);
+  return groups;
+}
 
 /**
  * The worker's sender of messages to its own queue (parts and continuations of large documents).
