@@ -43,6 +43,10 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       'index-chunks': { type: 'string' },
       // Only the index scenario (no model needed).
       'index-only': { type: 'boolean', default: false },
+      // Only the large-documents scenario (the int8 dense model of --models, or --model-dir/--file).
+      'large-docs': { type: 'boolean', default: false },
+      'kill-after': { type: 'string', default: '0' },
+      scale: { type: 'string', default: '1' },
     },
     io,
   );
@@ -59,6 +63,20 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
         ...model,
         dir: join(values.models as string, model.dir),
       }));
+  if (values['large-docs']) {
+    const target = values['model-dir'] ? targets[0] : targets.find((model) => model.type === 'text' && model.file.includes('quantized'));
+    if (!target) throw new Error('no text model for --large-docs');
+    const { runLargeDocsBench } = await import('./large-docs.ts');
+    const report = await runLargeDocsBench({
+      modelDir: target.dir,
+      modelFile: target.file,
+      killAfterSeconds: Number(values['kill-after']),
+      scale: Number(values.scale),
+      progress: (line) => io.stderr.write(`  ${line}\n`),
+    });
+    io.stdout.write(`${report}\n`);
+    return 0;
+  }
   const reports: BenchReport[] = [];
   for (const target of values['index-only'] ? [] : targets) {
     const heavy = target.type === 'sparse' || target.type === 'image';
