@@ -6,7 +6,7 @@
  * peak RSS, and checks every output against one whole-document chunking.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,9 +70,27 @@ interface Stack {
 async function startStack(dir: string, options: LargeDocsOptions): Promise<Stack> {
   const child = spawn(
     process.execPath,
-    [join(REPO, 'bin', 'vectorizer.ts'), 'start', '--aws-port', '0', '--invoke-port', '0', '--resources', join(dir, 'resources.json'), '--data-dir', join(dir, 'state')],
+    [
+      join(REPO, 'bin', 'vectorizer.ts'),
+      'start',
+      '--aws-port',
+      '0',
+      '--invoke-port',
+      '0',
+      '--resources',
+      join(dir, 'resources.json'),
+      '--data-dir',
+      join(dir, 'state'),
+    ],
     {
-      env: { ...process.env, MODEL_ID: 'bench/minilm', MODEL_DIR: options.modelDir, MODEL_FILE: options.modelFile, INDEX_SINK: 'none', POWERTOOLS_LOG_LEVEL: 'WARN' },
+      env: {
+        ...process.env,
+        MODEL_ID: 'bench/minilm',
+        MODEL_DIR: options.modelDir,
+        MODEL_FILE: options.modelFile,
+        INDEX_SINK: 'none',
+        POWERTOOLS_LOG_LEVEL: process.env.STACK_LOG_LEVEL ?? 'WARN',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     },
@@ -81,7 +99,9 @@ async function startStack(dir: string, options: LargeDocsOptions): Promise<Stack
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => {
     output += chunk;
-    for (const line of String(chunk).split('\n')) if (line.includes('"level":"WARN"') || line.includes('"level":"ERROR"')) options.progress(`stack: ${line.slice(0, 300)}`);
+    if (process.env.STACK_LOG) appendFileSync(process.env.STACK_LOG, chunk);
+    for (const line of String(chunk).split('\n'))
+      if (line.includes('"level":"WARN"') || line.includes('"level":"ERROR"')) options.progress(`stack: ${line.slice(0, 300)}`);
   });
   let peak = 0;
   const sampler = setInterval(() => {
@@ -163,13 +183,25 @@ async function check(services: Services, s3: S3Client, key: string, body: string
   const document = vectorsDocumentSchema.parse(JSON.parse(await response.Body!.transformToString()));
   const boundariesEqual =
     document.chunks.length === chunks.length &&
-    document.chunks.every((chunk, index) => chunk.item === chunks[index].item && chunk.start === chunks[index].start && chunk.end === chunks[index].end);
+    document.chunks.every(
+      (chunk, index) => chunk.item === chunks[index].item && chunk.start === chunks[index].start && chunk.end === chunks[index].end,
+    );
   // int8 models quantise activations per batch, so a vector depends a little on its batch-mates: compare by cosine.
   const byItem = itemsByPosition(items);
-  const sample = Array.from({ length: Math.min(32, chunks.length) }, (_, index) => Math.floor((index * chunks.length) / Math.min(32, chunks.length)));
+  const sample = Array.from({ length: Math.min(32, chunks.length) }, (_, index) =>
+    Math.floor((index * chunks.length) / Math.min(32, chunks.length)),
+  );
   const embedded = await documents.embed(sample.map((index) => chunkTextOf(items, chunks[index], byItem)));
   const minCosine = Math.min(...sample.map((index, at) => cosine(document.chunks[index]?.vector ?? [], embedded[at].vector ?? [])));
-  return { key, bytes: Buffer.byteLength(body), chunks: chunks.length, tokens: chunks.reduce((sum, chunk) => sum + chunk.tokens, 0), seconds, boundariesEqual, minCosine };
+  return {
+    key,
+    bytes: Buffer.byteLength(body),
+    chunks: chunks.length,
+    tokens: chunks.reduce((sum, chunk) => sum + chunk.tokens, 0),
+    seconds,
+    boundariesEqual,
+    minCosine,
+  };
 }
 
 /** The engine's own speed on this machine over the documents' chunks (a sample, warm), chunks per second. */
@@ -200,7 +232,9 @@ async function drop(
     let s3 = s3For(stack.endpoint);
     const started = performance.now();
     for (const [key, body] of Object.entries(files)) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
-    options.progress(`${label}: ${Object.keys(files).length} files uploaded (${(Object.values(files).reduce((sum, body) => sum + body.length, 0) / 1e6).toFixed(1)} MB)`);
+    options.progress(
+      `${label}: ${Object.keys(files).length} files uploaded (${(Object.values(files).reduce((sum, body) => sum + body.length, 0) / 1e6).toFixed(1)} MB)`,
+    );
     const done = new Map<string, number>();
     let killAt = options.killAfterSeconds > 0 ? started + options.killAfterSeconds * 1000 : Number.POSITIVE_INFINITY;
     await waitFor(
@@ -208,7 +242,9 @@ async function drop(
         if (performance.now() >= killAt) {
           killAt = Number.POSITIVE_INFINITY;
           peakKb = Math.max(peakKb, stack.peakKb());
-          options.progress(`${label}: SIGKILL at ${((performance.now() - started) / 1000).toFixed(0)} s (${done.size} of ${Object.keys(files).length} done); starting again`);
+          options.progress(
+            `${label}: SIGKILL at ${((performance.now() - started) / 1000).toFixed(0)} s (${done.size} of ${Object.keys(files).length} done); starting again`,
+          );
           await stack.stop('SIGKILL');
           s3.destroy();
           stack = await startStack(dir, options);
@@ -231,10 +267,10 @@ async function drop(
     peakKb = Math.max(peakKb, stack.peakKb());
     const left = (await keysOf(s3)).filter((key) => key.includes('.parts/') || key.endsWith('.error.json'));
     if (left.length) options.progress(`${label}: left over: ${left.slice(0, 5).join(', ')}`);
-    await stack.stop('SIGINT');
     const results: DocumentResult[] = [];
     for (const [key, body] of Object.entries(files)) results.push(await check(services, s3, key, body, done.get(key) ?? Number.NaN));
     s3.destroy();
+    await stack.stop('SIGINT');
     return { results, peakKb, seconds, restarts };
   } finally {
     await stack.stop('SIGKILL');
@@ -243,7 +279,9 @@ async function drop(
 }
 
 export async function runLargeDocsBench(options: LargeDocsOptions): Promise<string> {
-  const services = await createServices(loadConfig({ MODEL_ID: 'bench/minilm', MODEL_DIR: options.modelDir, MODEL_FILE: options.modelFile, INDEX_SINK: 'none' }));
+  const services = await createServices(
+    loadConfig({ MODEL_ID: 'bench/minilm', MODEL_DIR: options.modelDir, MODEL_FILE: options.modelFile, INDEX_SINK: 'none' }),
+  );
   try {
     const lines: string[] = [];
     const large = largeDocuments(options.scale);
@@ -254,7 +292,10 @@ export async function runLargeDocsBench(options: LargeDocsOptions): Promise<stri
       const items = readTextDocument(key, Buffer.from(body), key, services.model.id);
       const { chunks } = chunkDocument(items.slice(0, 2000), services.documents.tokens, services.config.pipeline);
       const byItem = itemsByPosition(items);
-      rates[key] = await engineRate(services, chunks.slice(0, 400).map((chunk) => chunkTextOf(items, chunk, byItem)));
+      rates[key] = await engineRate(
+        services,
+        chunks.slice(0, 400).map((chunk) => chunkTextOf(items, chunk, byItem)),
+      );
       options.progress(`engine alone on ${key}: ${rates[key].toFixed(1)} chunks/s`);
     }
     const run = await drop('large documents', large, options, services);
@@ -270,7 +311,12 @@ export async function runLargeDocsBench(options: LargeDocsOptions): Promise<stri
       '',
       `All three: ${run.seconds.toFixed(0)} s, ${run.results.reduce((sum, result) => sum + result.chunks, 0)} chunks; the engine alone would take ${run.results.reduce((sum, result) => sum + result.chunks / rates[result.key], 0).toFixed(0)} s at the rates above. Peak RSS of the stack process: ${(run.peakKb / 1024).toFixed(0)} MB; restarts: ${run.restarts}.`,
     );
-    const long = await drop('16 long texts', longTexts(16, Math.round(1_000_000 * options.scale)), { ...options, killAfterSeconds: 0 }, services);
+    const long = await drop(
+      '16 long texts',
+      longTexts(16, Math.round(1_000_000 * options.scale)),
+      { ...options, killAfterSeconds: 0 },
+      services,
+    );
     lines.push(
       '',
       `16 texts of ${Math.round(options.scale * 1000)} KB dropped at once: all done in ${long.seconds.toFixed(0)} s, peak RSS of the stack process ${(long.peakKb / 1024).toFixed(0)} MB; boundaries equal: ${long.results.every((result) => result.boundariesEqual) ? 'all' : 'NOT all'}.`,

@@ -120,7 +120,7 @@ export interface S3Config {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 const DEFAULTS = {
-  maxBatchTokens: 8192,
+  maxBatchTokens: 1024,
   maxBatchImages: 16,
   maxInputs: 2048,
   maxInputBytes: 20 * 1024 * 1024,

@@ -48,11 +48,18 @@ export class Pace {
     return this.msPerToken === undefined ? undefined : this.msPerToken * tokens;
   }
 
+  /**
+   * Tokens expected to finish before the deadline: none when it has passed, unbounded before the
+   * first sample.
+   */
+  tokensBefore(deadline: Deadline): number {
+    const remaining = deadline.remainingMs();
+    if (remaining <= 0) return 0;
+    return this.msPerToken === undefined ? Number.POSITIVE_INFINITY : Math.floor(remaining / this.msPerToken);
+  }
+
   /** True when a slice of `tokens` is expected to finish before the deadline. */
   fits(tokens: number, deadline: Deadline): boolean {
-    const remaining = deadline.remainingMs();
-    if (remaining <= 0) return false;
-    const estimate = this.estimateMs(tokens);
-    return estimate === undefined || estimate <= remaining;
+    return tokens <= this.tokensBefore(deadline);
   }
 }

@@ -42,7 +42,7 @@ export function itemsByPosition(items: readonly TextItem[]): Map<number, TextIte
 
 /**
  * Embeds chunks in slices of about `sliceTokens`, in order, while the invocation's time allows:
- * before each slice the pace says whether it fits before the deadline. Returns the outputs of the
+ * before each slice the pace says how many tokens fit before the deadline. Returns the outputs of the
  * chunks done (all of them, or a prefix the caller continues elsewhere).
  */
 export async function embedChunks(
@@ -55,10 +55,13 @@ export async function embedChunks(
   const outputs: ChunkOutput[] = [];
   let next = 0;
   while (next < chunks.length) {
+    // A slice as large as fits in the time left (a smaller one near the deadline, so every
+    // invocation moves on), at most sliceTokens; nothing when not even one chunk fits.
+    const limit = Math.min(Math.max(sliceTokens, chunks[next].tokens), work.pace.tokensBefore(work.deadline));
     let end = next;
     let tokens = 0;
-    while (end < chunks.length && (end === next || tokens + chunks[end].tokens <= sliceTokens)) tokens += chunks[end++].tokens;
-    if (!work.pace.fits(tokens, work.deadline)) break;
+    while (end < chunks.length && tokens + chunks[end].tokens <= limit) tokens += chunks[end++].tokens;
+    if (end === next) break;
     const started = performance.now();
     const embedded = await embedder.embed(texts.slice(next, end));
     work.pace.record(tokens, performance.now() - started);

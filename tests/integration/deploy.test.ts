@@ -138,6 +138,8 @@ describe('deployment', () => {
     assert.equal(template.Resources.JobsDeadLetterQueue.Properties.QueueName, 'vectorizer-jobs-dlq-dev');
     const worker = template.Resources.WorkerLambdaFunction.Properties;
     assert.ok(queue.VisibilityTimeout >= 6 * worker.Timeout);
+    // The worker's own queue, where the parts of large documents go.
+    assert.deepEqual(worker.Environment.Variables.WORK_QUEUE_URL, { Ref: 'JobsQueue' });
 
     // Worker: the SQS event source with its batch settings and partial batch responses.
     const [[, mapping]] = ofType(template, 'AWS::Lambda::EventSourceMapping');
@@ -182,7 +184,11 @@ describe('deployment', () => {
     assert.ok(sqsActions.length > 0);
     for (const statement of sqsActions)
       for (const resource of asList(statement.Resource)) assert.deepEqual(resource, { 'Fn::GetAtt': ['JobsQueue', 'Arn'] });
-    assert.ok(!role.some((statement) => asList(statement.Action).includes('sqs:SendMessage')), 'functions only consume');
+    // Sending is allowed on the jobs queue only (checked above): the worker queues the parts of large documents.
+    assert.ok(
+      role.some((statement) => asList(statement.Action).includes('sqs:SendMessage')),
+      'the worker sends parts to its queue',
+    );
     const deletes = role.filter((statement) => asList(statement.Action).includes('s3:DeleteObject'));
     assert.deepEqual(
       deletes.map((statement) => statement.Resource),

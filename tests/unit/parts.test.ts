@@ -210,6 +210,27 @@ describe('embedChunks', () => {
       [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     );
   });
+  test('near the deadline, a smaller slice that fits; nothing once not one chunk fits', async () => {
+    const calls: string[][] = [];
+    const pace = new Pace();
+    pace.record(4, 100); // 25 ms per token: 1 s holds 40 tokens, 10 chunks; 200 ms holds 2 chunks
+    let remaining = 200;
+    const work = workContext({ remainingMs: () => remaining, budgetMs: 1_000 }, pace);
+    const counting = embedder(calls);
+    const timed = {
+      ...counting,
+      embed: async (batch: string[]) => {
+        remaining -= batch.length * 100;
+        return counting.embed(batch);
+      },
+    };
+    const done = await embedChunks(texts, chunks, timed, work, 40);
+    assert.deepEqual(
+      calls.map((call) => call.length),
+      [2],
+    );
+    assert.equal(done.length, 2);
+  });
   test('stops before the slice that would pass the deadline, with the prefix done', async () => {
     const calls: string[][] = [];
     let left = 2;
