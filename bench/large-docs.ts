@@ -11,12 +11,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { loadConfig } from '../shared/config.ts';
+import { cosine } from '../shared/math/vector.ts';
 import { readTextDocument } from '../shared/pipeline/documents.ts';
 import { vectorsDocumentSchema } from '../shared/pipeline/outputs.ts';
 import { chunkDocument, chunkTextOf, itemsByPosition } from '../shared/pipeline/text-chunks.ts';
 import { createServices, type Services } from '../shared/services.ts';
+import { listKeys } from '../shared/storage/s3.ts';
 import { builtInCorpus } from './corpus.ts';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
@@ -47,7 +50,10 @@ function textOf(bytes: number, seed: number): string {
 }
 
 export function largeDocuments(scale: number): Record<string, string> {
-  const lines = builtInCorpus(Math.round(50_000 * scale), 7).map((text) => JSON.stringify({ text }));
+  // Lines of up to ~300 characters (a record, a message, a row): 50,000 of them are about 12 MB.
+  const lines = builtInCorpus(Math.round(50_000 * scale), 7).map((text) =>
+    JSON.stringify({ text: text.slice(0, 300).replace(/\s+\S*$/, '') }),
+  );
   return {
     'large/20mb.txt': textOf(Math.round(20 * 1000 * 1000 * scale), 11),
     'large/50k-lines.jsonl': lines.join('\n'),
@@ -137,31 +143,10 @@ async function waitFor<T>(check: () => Promise<T | undefined>, timeoutMs: number
   }
 }
 
-async function keysOf(s3: S3Client): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, ContinuationToken: token }));
-    keys.push(...(page.Contents ?? []).map((object) => object.Key ?? ''));
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys;
-}
+const keysOf = (s3: S3Client) => listKeys(s3, BUCKET, '');
 
 const s3For = (endpoint: string) =>
   new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 export interface DocumentResult {
   readonly key: string;
@@ -231,7 +216,9 @@ async function drop(
   try {
     let s3 = s3For(stack.endpoint);
     const started = performance.now();
-    for (const [key, body] of Object.entries(files)) await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+    // As `aws s3 cp` does: multipart from 8 MB (the emulator refuses single PUTs over 11 MiB).
+    for (const [key, body] of Object.entries(files))
+      await new Upload({ client: s3, params: { Bucket: BUCKET, Key: key, Body: body } }).done();
     options.progress(
       `${label}: ${Object.keys(files).length} files uploaded (${(Object.values(files).reduce((sum, body) => sum + body.length, 0) / 1e6).toFixed(1)} MB)`,
     );

@@ -35,6 +35,8 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
     {
       resources: { type: 'string', default: DEFAULT_RESOURCES },
       'aws-port': { type: 'string', default: io.env.LOCAL_AWS_PORT ?? '4566' },
+      // The emulator has no authentication: this machine only, unless exposed on purpose (0.0.0.0).
+      'aws-host': { type: 'string', default: io.env.LOCAL_AWS_HOST ?? '127.0.0.1' },
       'invoke-port': { type: 'string', default: io.env.LOCAL_INVOKE_PORT ?? '9000' },
       // LocalStack (localstack/docker-compose.yml) instead of the embedded fauxqs.
       'external-aws': { type: 'string' },
@@ -58,6 +60,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
       env: io.env,
       resources,
       awsPort: Number(values['aws-port']),
+      awsHost: values['aws-host'] as string,
       invokePort: Number(values['invoke-port']),
       externalEndpoint: values['external-aws'] as string | undefined,
       ...(values.ephemeral ? {} : { dataDir: values['data-dir'] as string }),
@@ -68,7 +71,7 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
       [
         'Serverless Vectorizer local stack is up.',
         `  model            ${stack.services.model.id} (${stack.services.model.type}) from ${stack.services.model.dir}`,
-        `  S3 + SQS         ${stack.awsEndpoint}   (AWS_ENDPOINT_URL; any credentials)`,
+        `  S3 + SQS         ${stack.awsEndpoint}   (AWS_ENDPOINT_URL; any credentials)${values['aws-host'] === '127.0.0.1' ? '' : `; listening on ${values['aws-host']}, without authentication`}`,
         `  input bucket     ${resources.buckets.join(', ')}`,
         `  jobs queue       ${worker.queue} (batch ${worker.batchSize}, window ${worker.maximumBatchingWindowSeconds}s) -> DLQ ${resources.queues.find((q) => q.name === worker.queue)?.deadLetterQueue ?? 'none'}`,
         `  invoke endpoint  ${stack.invokeUrl}`,
@@ -87,7 +90,12 @@ export async function runStart(args: string[], io: CliIo): Promise<number> {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
-    io.stdout.write('Stopping...\n');
+    // In-flight work gets no more time: texts store what they embedded and continue after a
+    // restart, other records go back to the queue (kept on disk). A second signal stops at once.
+    const now = () => process.exit(130);
+    process.once('SIGINT', now);
+    process.once('SIGTERM', now);
+    io.stdout.write('Stopping (in-flight work is stored and continues after a restart; Ctrl-C again to quit at once)...\n');
     await stack.stop();
     io.stdout.write('Stopped.\n');
     return 0;

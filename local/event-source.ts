@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import {
   ChangeMessageVisibilityBatchCommand,
@@ -11,6 +12,9 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 /** The part of Lambda's context the worker reads: how long the invocation has left. */
 export interface InvocationContext {
   getRemainingTimeInMillis(): number;
+  /** Named in every log line of the invocation (Powertools' injectLambdaContext), as on Lambda. */
+  readonly functionName: string;
+  readonly awsRequestId: string;
 }
 
 export interface EventSourceOptions {
@@ -152,7 +156,12 @@ export function startEventSourceMapping(options: EventSourceOptions): { stop(): 
     invocations++;
     const started = Date.now();
     const timeoutMs = options.timeoutSeconds * 1000;
-    const context: InvocationContext = { getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started) };
+    // While the stack stops, no time is left: texts store what they did and continue after a restart.
+    const context: InvocationContext = {
+      getRemainingTimeInMillis: () => (stopped ? 0 : timeoutMs - (Date.now() - started)),
+      functionName: 'worker',
+      awsRequestId: randomUUID(),
+    };
     const heartbeat = keepInvisible(messages);
     let failedIds: Set<string>;
     try {

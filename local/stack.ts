@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { startFauxqs } from 'fauxqs';
 import { type Env, loadConfig } from '../shared/config.ts';
 import { ConfigurationError } from '../shared/errors.ts';
 import { createInvokeHandler, createWorkerHandler } from '../shared/handlers.ts';
@@ -12,6 +11,7 @@ import type { DownloadProgress } from '../shared/models/download.ts';
 import { createServices, type Services } from '../shared/services.ts';
 import { createS3Client } from '../shared/storage/client.ts';
 import { type InvocationContext, startEventSourceMapping } from './event-source.ts';
+import { LOOPBACK, startFauxqsOn } from './fauxqs.ts';
 import { startInvokeServer } from './invoke-server.ts';
 import { startNotificationBridge, type UploadSource } from './notifications.ts';
 import type { Resources } from './resources.ts';
@@ -21,6 +21,8 @@ export interface LocalStackOptions {
   readonly resources: Resources;
   /** S3+SQS emulator port (4566 by default; 0 picks a free one). */
   readonly awsPort: number;
+  /** Address the emulator listens on: 127.0.0.1 unless set (0.0.0.0 exposes it, unauthenticated, to the network). */
+  readonly awsHost?: string;
   /** Lambda Invoke API port (9000 by default; 0 picks a free one). */
   readonly invokePort: number;
   /** Use an S3+SQS service already running there (LocalStack, with its own notifications) instead of fauxqs. */
@@ -62,7 +64,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   try {
     const aws = options.externalEndpoint
       ? await lookupExternal(options)
-      : await startEmulator(options.resources, options.awsPort, options.dataDir);
+      : await startEmulator(options.resources, options.awsPort, options.dataDir, options.awsHost);
     stops.push(aws.stop);
     const { awsEndpoint, queueUrls, queueArns } = aws;
 
@@ -152,15 +154,14 @@ export interface AwsSide {
 }
 
 /** fauxqs in this process, with the declared buckets and queues (no notifications: see startNotificationBridge). */
-export async function startEmulator(resources: Resources, port: number, dataDir?: string): Promise<AwsSide> {
-  const emulator = await startFauxqs({
+export async function startEmulator(resources: Resources, port: number, dataDir?: string, host = LOOPBACK): Promise<AwsSide> {
+  const emulator = await startFauxqsOn(host, {
     port,
-    host: '127.0.0.1',
     logger: false,
     messageSpies: { bufferSize: 1000 },
     // Queues and messages in SQLite, objects as files: a restart (or a crash) loses nothing written.
     ...(dataDir ? { dataDir, s3StorageDir: join(dataDir, 's3') } : {}),
-  } as Parameters<typeof startFauxqs>[0]);
+  });
   const queueUrls: Record<string, string> = {};
   const queueArns: Record<string, string> = {};
   for (const bucket of resources.buckets) emulator.createBucket(bucket);

@@ -109,6 +109,8 @@ export interface S3Config {
   readonly endpoint?: string;
   /** `OUTPUT_BUCKETS`: comma-separated buckets `save_to_s3` may write to; empty means any. */
   readonly allowedOutputBuckets: readonly string[];
+  /** `INPUT_BUCKETS`: comma-separated buckets `s3_file`, `s3_images` and `images[].s3_path` may read; empty means any. */
+  readonly allowedInputBuckets: readonly string[];
   /** `S3_FORCE_PATH_STYLE`: needed by emulators such as fauxqs and LocalStack. */
   readonly forcePathStyle: boolean;
   /** `AWS_REGION` (or `AWS_DEFAULT_REGION`); unset leaves it to the SDK's chain. */
@@ -130,6 +132,14 @@ const DEFAULTS = {
 function readString(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
+}
+
+/** A comma-separated list of bucket names (blanks dropped); empty when unset. */
+function bucketList(raw: string | undefined): string[] {
+  return (raw ?? '')
+    .split(',')
+    .map((bucket) => bucket.trim())
+    .filter(Boolean);
 }
 
 function readInteger(env: Env, name: string, fallback: number, min = 1): number {
@@ -245,12 +255,8 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
     runtime: readRuntime(env),
     s3: {
       endpoint: readString(env, 'AWS_ENDPOINT_URL_S3') ?? readString(env, 'AWS_ENDPOINT_URL'),
-      allowedOutputBuckets: outputBuckets
-        ? outputBuckets
-            .split(',')
-            .map((bucket) => bucket.trim())
-            .filter(Boolean)
-        : [],
+      allowedOutputBuckets: bucketList(outputBuckets),
+      allowedInputBuckets: bucketList(readString(env, 'INPUT_BUCKETS')),
       forcePathStyle: readBoolean(env, 'S3_FORCE_PATH_STYLE', Boolean(env.AWS_ENDPOINT_URL || env.AWS_ENDPOINT_URL_S3)),
       region: readString(env, 'AWS_REGION') ?? readString(env, 'AWS_DEFAULT_REGION'),
       credentials: readCredentials(env),

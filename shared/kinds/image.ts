@@ -15,7 +15,7 @@ import type { RgbImage } from '../math/resample.ts';
 import { l2NormalizeInPlace, toNumberArray } from '../math/vector.ts';
 import type { ModelSpec } from '../models/types.ts';
 import { requireExactlyOne } from '../request/checks.ts';
-import { readImages } from '../request/inputs.ts';
+import { inputContext, readImages } from '../request/inputs.ts';
 import type { DenseResponse } from '../request/schema.ts';
 import type { Engine, EngineParts, ModelKind } from './types.ts';
 
@@ -37,15 +37,28 @@ const loadSharp = () => {
   return sharpModule;
 };
 
+/** The formats images are decoded from (sharp's names; AVIF is HEIF with AV1 compression). */
+export const DECODED_FORMATS = ['png', 'jpeg', 'webp', 'gif', 'tiff', 'heif'] as const;
+
 /**
- * Decodes an image file (PNG, JPEG, WebP, GIF, TIFF, AVIF) into 8-bit RGB. Alpha is dropped (as
+ * Decodes an image file (PNG, JPEG, WebP, GIF, TIFF, AVIF) into 8-bit RGB; other formats libvips
+ * reads (SVG, PDF, HEIC, ...) are refused. Alpha is dropped (as
  * Pillow's `convert("RGB")` does), EXIF orientation applied, animated images give their first frame.
  * @param index the image's position in the request, for the error message.
  */
 export async function decodeImage(bytes: Uint8Array, index: number): Promise<RgbImage> {
   const { default: sharp } = await loadSharp();
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, pages: 1 })
+    const image = sharp(bytes, { limitInputPixels: MAX_INPUT_PIXELS, pages: 1 });
+    // libvips reads more than these (SVG, PDF, HEIC, JPEG 2000, ...): only the documented formats are taken.
+    const { format, compression } = await image.metadata();
+    if (!format || !(DECODED_FORMATS as readonly string[]).includes(format) || (format === 'heif' && compression !== 'av1')) {
+      throw new InvalidInputDataError(
+        `Image ${index} is ${format === 'heif' ? `HEIF (${compression ?? 'unknown'})` : (format ?? 'of an unknown format')}: send PNG, JPEG, WebP, GIF, TIFF or AVIF data.`,
+        { details: { index, format } },
+      );
+    }
+    const { data, info } = await image
       .rotate()
       .toColourspace('srgb')
       .removeAlpha()
@@ -171,8 +184,7 @@ function imageEngine(session: Session, input: string, output: string, preprocess
     },
     async handle(request, services): Promise<DenseResponse> {
       requireExactlyOne(request, ['images', 's3_images'], engine, EXAMPLE);
-      const { limits } = services.config;
-      const images = await readImages(request, { s3: services.s3, maxInputBytes: limits.maxInputBytes, maxInputs: limits.maxInputs });
+      const images = await readImages(request, inputContext(services));
       const result = await engine.embed(images);
       return {
         embeddings: result.embeddings.map(toNumberArray),

@@ -1,7 +1,7 @@
 /**
  * The time an invocation has: Lambda's remaining time, or the local event source's timeout. Work
  * checks it before each slice it starts; what does not fit is continued (texts) or handed back to
- * the queue (other records). Pure apart from the clock it is given.
+ * the queue (other records).
  */
 export interface Deadline {
   /** Milliseconds left before the invocation must have answered (minus the reserve for writing up). */
@@ -17,15 +17,15 @@ export const DEADLINE_RESERVE_MS = 5_000;
 export const NO_DEADLINE: Deadline = { remainingMs: () => Number.POSITIVE_INFINITY, budgetMs: Number.POSITIVE_INFINITY };
 
 /**
- * The deadline of an invocation from its context (`getRemainingTimeInMillis`), less the reserve,
- * or a fraction of the budget for short budgets (a quarter at most).
+ * The deadline of an invocation from its context (`getRemainingTimeInMillis`, asked each time: a
+ * local stack that is stopping shortens it), less the reserve: 5 s, or a quarter of a short budget.
  */
-export function deadlineOf(context: { getRemainingTimeInMillis?: () => number } | undefined, now: () => number = Date.now): Deadline {
+export function deadlineOf(context: { getRemainingTimeInMillis?: () => number } | undefined): Deadline {
   const remaining = context?.getRemainingTimeInMillis?.();
-  if (remaining === undefined || !Number.isFinite(remaining)) return NO_DEADLINE;
+  if (remaining === undefined || !Number.isFinite(remaining) || !context?.getRemainingTimeInMillis) return NO_DEADLINE;
   const reserve = Math.min(DEADLINE_RESERVE_MS, remaining / 4);
-  const at = now() + remaining - reserve;
-  return { remainingMs: () => at - now(), budgetMs: remaining - reserve };
+  const left = context.getRemainingTimeInMillis.bind(context);
+  return { remainingMs: () => left() - reserve, budgetMs: remaining - reserve };
 }
 
 /**

@@ -2,7 +2,7 @@
 import type { Limits } from '../config.ts';
 import { PayloadTooLargeError, UnsupportedForModelError } from '../errors.ts';
 import type { Engine, RequestServices, TextOptions } from '../kinds/types.ts';
-import { readTextsFromS3 } from './inputs.ts';
+import { inputContext, readTextsFromS3 } from './inputs.ts';
 import type { EmbeddingRequest } from './schema.ts';
 
 /** Exactly one of `fields` is present, else a message that names the model and shows `example`. */
@@ -39,13 +39,7 @@ export async function textInputsOf(
 ): Promise<{ texts: string[]; options: TextOptions }> {
   requireExactlyOne(request, ['messages', 's3_file'], engine, example);
   const { limits } = services.config;
-  const texts =
-    request.messages ??
-    (await readTextsFromS3(request.s3_file as string, {
-      s3: services.s3,
-      maxInputBytes: limits.maxInputBytes,
-      maxInputs: limits.maxInputs,
-    }));
+  const texts = request.messages ?? (await readTextsFromS3(request.s3_file as string, inputContext(services)));
   checkCount(texts.length, limits, 'texts');
   return { texts, options: { truncate: request.truncate ?? true, inputType: request.input_type } };
 }

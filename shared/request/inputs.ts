@@ -1,12 +1,33 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { InvalidInputDataError, InvalidRequestError, PayloadTooLargeError } from '../errors.ts';
-import { decodeUtf8, formatS3Uri, getObjectBytes, parseS3Path } from '../storage/s3.ts';
+import type { Config } from '../config.ts';
+import { InvalidInputDataError, InvalidRequestError, PayloadTooLargeError, S3AccessDeniedError } from '../errors.ts';
+import { decodeUtf8, formatS3Uri, getObjectBytes, parseS3Path, type S3Location } from '../storage/s3.ts';
 import type { ImageInput } from './schema.ts';
 
 export interface InputContext {
   readonly s3: S3Client;
   readonly maxInputBytes: number;
   readonly maxInputs: number;
+  /** Buckets requests may read (INPUT_BUCKETS); empty means any. */
+  readonly allowedBuckets: readonly string[];
+}
+
+/** What reading a request's inputs needs, from the process's services. */
+export function inputContext(services: { readonly s3: S3Client; readonly config: Pick<Config, 'limits' | 's3'> }): InputContext {
+  const { limits, s3 } = services.config;
+  return { s3: services.s3, maxInputBytes: limits.maxInputBytes, maxInputs: limits.maxInputs, allowedBuckets: s3.allowedInputBuckets };
+}
+
+/** Refuses an S3 input outside INPUT_BUCKETS before any S3 call. */
+function allowedInput(location: S3Location, field: string, context: InputContext): S3Location {
+  const allowed = context.allowedBuckets;
+  if (allowed.length > 0 && !allowed.includes(location.bucket)) {
+    throw new S3AccessDeniedError(
+      `${field} names the bucket ${JSON.stringify(location.bucket)}, which requests may not read: use one of ${allowed.join(', ')} (INPUT_BUCKETS).`,
+      { details: { bucket: location.bucket, allowed } },
+    );
+  }
+  return location;
 }
 
 /**
@@ -32,7 +53,7 @@ export function textsFromFileContent(content: string, source: string): string[] 
 
 /** Reads `s3_file` as UTF-8 and splits it into texts. */
 export async function readTextsFromS3(path: string, context: InputContext): Promise<string[]> {
-  const location = parseS3Path(path, 's3_file');
+  const location = allowedInput(parseS3Path(path, 's3_file'), 's3_file', context);
   const bytes = await getObjectBytes(context.s3, location, context.maxInputBytes);
   const uri = formatS3Uri(location);
   return textsFromFileContent(decodeUtf8(bytes, uri), uri);
@@ -62,7 +83,8 @@ export async function readImages(request: { images?: ImageInput[]; s3_images?: s
   return Promise.all(
     inputs.map(async (input, index) => {
       if ('base64' in input) return decodeBase64Image(input.base64, index);
-      const location = parseS3Path(input.s3_path, request.images ? `images[${index}].s3_path` : `${field}[${index}]`);
+      const name = request.images ? `images[${index}].s3_path` : `${field}[${index}]`;
+      const location = allowedInput(parseS3Path(input.s3_path, name), name, context);
       return getObjectBytes(context.s3, location, context.maxInputBytes);
     }),
   );

@@ -123,4 +123,12 @@ describe('invoke: image model', () => {
     const embedded = await invokeDense(runtime, { images: [{ base64: wide.toString('base64') }] });
     assert.equal(embedded.count, 1);
   });
+
+  test('SVG (which libvips would render) is refused as a format the product does not take', async () => {
+    const svg = Buffer.from(
+      '<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><rect width="32" height="32" fill="red"/></svg>',
+    );
+    const error = await rejectsWithCode(invoke(runtime, { images: [{ base64: svg.toString('base64') }] }), 'INVALID_INPUT_DATA');
+    assert.match(error.message, /Image 0 is svg: send PNG, JPEG, WebP, GIF, TIFF or AVIF data/);
+  });
 });

@@ -111,6 +111,27 @@ describe('invoke: text model', () => {
     await rejectsWithCode(invoke(runtime, { s3_file: `missing-bucket-${bucket}/k.txt` }), 'S3_OBJECT_NOT_FOUND');
   });
 
+  test('INPUT_BUCKETS: s3_file reads only the buckets listed, and names them when it refuses', async () => {
+    await emulator.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'in/allowed.txt', Body: 'a cat' }));
+    const other = await emulator.bucket('other');
+    await emulator.s3.send(new PutObjectCommand({ Bucket: other, Key: 'secret.txt', Body: 'not for requests' }));
+    const limited = await servicesFor(
+      { MODEL_ID: 'intfloat/multilingual-e5-small', MODEL_DIR: model.dir, MODEL_FILE: 'onnx/model.onnx', INPUT_BUCKETS: ` ${bucket} ,` },
+      { s3: emulator.s3 },
+    );
+    try {
+      assert.equal((await invokeDense(limited, { s3_file: `${bucket}/in/allowed.txt` })).count, 1);
+      const refused = await rejectsWithCode(invoke(limited, { s3_file: `${other}/secret.txt` }), 'S3_ACCESS_DENIED');
+      assert.equal(refused.statusCode, 403);
+      assert.match(
+        refused.message,
+        new RegExp(`s3_file names the bucket "${other}", which requests may not read: use one of ${bucket} \\(INPUT_BUCKETS\\)`),
+      );
+    } finally {
+      await limited.dispose();
+    }
+  });
+
   test('save_to_s3 writes the response and returns s3_location; other buckets are refused', async () => {
     const response = await invokeDense(runtime, { messages: ['a cat'], save_to_s3: { bucket, key: 'out/result.json' } });
     assert.equal(response.s3_location, `s3://${bucket}/out/result.json`);

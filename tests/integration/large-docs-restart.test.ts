@@ -13,7 +13,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { loadConfig } from '../../shared/config.ts';
 import { createServices, type Services } from '../../shared/services.ts';
-import { assertWholeDocument, expectedChunks, largeDocuments } from '../helpers/large-docs.ts';
+import { assertWholeDocument, expectedChunks, largeDocuments, words } from '../helpers/large-docs.ts';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
 import { listKeys, testResources, waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';
@@ -128,6 +128,43 @@ describe('large documents: a killed stack finishes them after a restart', () => 
     const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     assert.equal(Attributes?.ApproximateNumberOfMessages, '0', 'nothing in the dead-letter queue');
     sqs.destroy();
+    s3.destroy();
+    await kill('SIGINT');
+  });
+
+  test('SIGTERM stops promptly, keeping what was embedded; after a restart the text finishes whole', async () => {
+    const body = words(1_500_000, 21); // about 6 MB: many parts, several seconds of work here
+    let s3 = new S3Client({
+      endpoint: await start(),
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    await s3.send(new PutObjectCommand({ Bucket: names.bucket, Key: 'term/big.txt', Body: body }));
+    await waitFor('a stored part', async () =>
+      (await listKeys(s3, names.bucket)).some((key) => key.startsWith('term/') && key.includes('.parts/')) ? true : undefined,
+    );
+    const stopping = performance.now();
+    await kill('SIGTERM');
+    const stopSeconds = (performance.now() - stopping) / 1000;
+    s3.destroy();
+    // In-flight work gets no more time (Lambda's deadline, at once): it stores what it did and stops.
+    assert.ok(stopSeconds < 10, `stopped in ${stopSeconds.toFixed(1)} s`);
+    assert.match(output, /Stopped\./);
+    const endpoint = await start();
+    s3 = new S3Client({
+      endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    assert.ok(!(await listKeys(s3, names.bucket)).includes('term/big.txt.vectors.json'), 'it was stopped before the end');
+    await waitFor(
+      'the output after the restart',
+      async () => ((await listKeys(s3, names.bucket)).includes('term/big.txt.vectors.json') ? true : undefined),
+      180_000,
+    );
+    await assertWholeDocument(s3, names.bucket, 'term/big.txt', await expectedChunks(services, 'term/big.txt', body));
     s3.destroy();
     await kill('SIGINT');
   });

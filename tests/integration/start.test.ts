@@ -90,7 +90,7 @@ describe('npm start', () => {
     );
     // npm itself may end on the SIGINT it shares with its child; the stack must have stopped cleanly.
     assert.ok(code === 0 || signal === 'SIGINT', `exit ${code} ${signal}`);
-    assert.match(output, /Stopping\.\.\.\s+Stopped\./);
+    assert.match(output, /Stopping \(in-flight work is stored[^\n]*\n\s*Stopped\./);
     await waitFor(
       'the ports to close',
       async () => {
