@@ -298,6 +298,8 @@ export async function runLargeDocsBench(options: LargeDocsOptions): Promise<stri
       '',
       `All three: ${run.seconds.toFixed(0)} s, ${run.results.reduce((sum, result) => sum + result.chunks, 0)} chunks; the engine alone would take ${run.results.reduce((sum, result) => sum + result.chunks / rates[result.key], 0).toFixed(0)} s at the rates above. Peak RSS of the stack process: ${(run.peakKb / 1024).toFixed(0)} MB; restarts: ${run.restarts}.`,
     );
+    // The memory scenario runs once, without a kill.
+    if (options.killAfterSeconds > 0) return lines.join('\n');
     const long = await drop(
       '16 long texts',
       longTexts(16, Math.round(1_000_000 * options.scale)),

@@ -80,7 +80,7 @@ describe('deployment', () => {
     assert.equal(status, 0, output);
     assert.ok(template);
 
-    // The input bucket notifies the jobs queue, once per supported suffix, for ObjectCreated and ObjectRemoved.
+    // The input bucket notifies the jobs queue, once per supported suffix in each case, for ObjectCreated and ObjectRemoved.
     const bucket = template.Resources.InputBucket.Properties;
     const rules = bucket.NotificationConfiguration.QueueConfigurations as {
       Event: string;
@@ -93,11 +93,12 @@ describe('deployment', () => {
           .filter((rule) => rule.Event === event)
           .map((rule) => rule.Filter.S3Key.Rules.find((r) => r.Name === 'suffix')?.Value)
           .sort(),
-        [...TEXT_EXTENSIONS, ...IMAGE_EXTENSIONS].sort(),
+        // Lower and upper case: S3's suffix filters are case-sensitive (.jpg and .JPG).
+        [...TEXT_EXTENSIONS, ...IMAGE_EXTENSIONS].flatMap((suffix) => [suffix, suffix.toUpperCase()]).sort(),
         event,
       );
     }
-    assert.equal(rules.length, 2 * (TEXT_EXTENSIONS.length + IMAGE_EXTENSIONS.length));
+    assert.equal(rules.length, 2 * 2 * (TEXT_EXTENSIONS.length + IMAGE_EXTENSIONS.length));
     for (const rule of rules) assert.deepEqual(rule.Queue, { 'Fn::GetAtt': ['JobsQueue', 'Arn'] });
 
     // The vector bucket and the model's index: the model's dimension, cosine, its own name, the text not filterable.
