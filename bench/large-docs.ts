@@ -252,8 +252,10 @@ async function drop(
     );
     const seconds = (performance.now() - started) / 1000;
     peakKb = Math.max(peakKb, stack.peakKb());
-    const left = (await keysOf(s3)).filter((key) => key.includes('.parts/') || key.endsWith('.error.json'));
-    if (left.length) options.progress(`${label}: left over: ${left.slice(0, 5).join(', ')}`);
+    // The parts go once the output is written (and indexed): give that a moment, then report what stays.
+    const leftOver = async () => (await keysOf(s3)).filter((key) => key.includes('.parts/') || key.endsWith('.error.json'));
+    const left = await waitFor(async () => ((await leftOver()).length === 0 ? [] : undefined), 30_000, 'the parts to go').catch(leftOver);
+    options.progress(`${label}: ${left.length ? `left over: ${left.slice(0, 5).join(', ')}` : 'no parts or error records left over'}`);
     const results: DocumentResult[] = [];
     for (const [key, body] of Object.entries(files)) results.push(await check(services, s3, key, body, done.get(key) ?? Number.NaN));
     s3.destroy();
