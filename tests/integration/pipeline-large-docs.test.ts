@@ -128,8 +128,8 @@ describe('large documents: parts, continuation, assembly', () => {
 describe('large documents: the worker keeps to its time budget', () => {
   let model: Awaited<ReturnType<typeof tinyModel>>;
   let stack: LocalStack;
-  // A 2 s function timeout (the event source's, as Lambda's context gives it).
-  const resources = testResources({ timeoutSeconds: 2 });
+  // A 3 s function timeout (the event source's, as Lambda's context gives it).
+  const resources = testResources({ timeoutSeconds: 3 });
   const bucket = resources.names.bucket;
   const parts: { from: number; to: number }[] = [];
   /** Invocations middy stopped at the timeout (Lambda would have killed them). */
@@ -170,8 +170,8 @@ describe('large documents: the worker keeps to its time budget', () => {
   });
 
   test('a text longer than one invocation continues from the queue where it stopped, and ends whole', async () => {
-    // About 1.2 MB: chunking it takes about half a second here, embedding it a few.
-    const body = words(300_000, 5);
+    // About 1.8 MB: chunking it takes under a second here, embedding it a few.
+    const body = words(450_000, 5);
     await stack.services.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'deadline/long.txt', Body: body }));
     await waitFor(
       'the output',
