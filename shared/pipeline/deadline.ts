@@ -30,7 +30,7 @@ export function deadlineOf(context: { getRemainingTimeInMillis?: () => number } 
 
 /**
  * Learns how long embedding takes here (milliseconds per token, as the records of an invocation
- * see it, sharing the engine) and says whether the next slice fits in what is left. Before its
+ * see it, sharing the engine) and says how many tokens fit in what is left. Before its
  * first sample it lets one slice go: the slice sizes are bounded by the batch budget.
  */
 export class Pace {
@@ -56,10 +56,5 @@ export class Pace {
     const remaining = deadline.remainingMs();
     if (remaining <= 0) return 0;
     return this.msPerToken === undefined ? Number.POSITIVE_INFINITY : Math.floor(remaining / this.msPerToken);
-  }
-
-  /** True when a slice of `tokens` is expected to finish before the deadline. */
-  fits(tokens: number, deadline: Deadline): boolean {
-    return tokens <= this.tokensBefore(deadline);
   }
 }

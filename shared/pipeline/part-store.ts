@@ -45,7 +45,12 @@ export async function readPart(services: PipelineServices, place: Place, range: 
   return part;
 }
 
-/** Removes the parts of every version of a source (once its output is written, or it is gone). */
-export async function deleteParts(services: PipelineServices, place: Pick<Place, 'bucket' | 'root'>): Promise<void> {
-  await deleteKeys(services.s3, place.bucket, await listKeys(services.s3, place.bucket, place.root));
+/**
+ * Removes the stored parts of one version of a source (`etag`), or of every version (once its
+ * output is written, or it is gone or refused).
+ */
+export async function deleteParts(services: PipelineServices, source: { bucket: string; key: string }, etag?: string): Promise<void> {
+  const place = partsPlace(source, etag ?? '', services);
+  const prefix = etag === undefined ? place.root : place.prefix;
+  await deleteKeys(services.s3, place.bucket, await listKeys(services.s3, place.bucket, prefix));
 }

@@ -1,13 +1,13 @@
-import { S3ObjectNotFoundError, toVectorizerError } from '../errors.ts';
+import { toVectorizerError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { deleteObject, formatS3Uri, getObject, headObject, OUTPUT_MARKER, putJson, type S3ObjectData } from '../storage/s3.ts';
+import { deleteObject, formatS3Uri, getObjectIfExists, headObject, OUTPUT_MARKER, putJson, type S3ObjectData } from '../storage/s3.ts';
 import { readImageDocument, readTextDocument } from './documents.ts';
 import { DeadlineExceededError, isPermanent, UnsupportedFileTypeError } from './errors.ts';
-import { isMetadataSidecar, METADATA_SUFFIX, sourceOfMetadataSidecar } from './metadata.ts';
+import { isMetadataSidecar, sourceOfMetadataSidecar } from './metadata.ts';
 import { buildErrorRecord, errorLocation, isOwnOutputKey, outputLocation, SOURCE_ETAG_METADATA } from './outputs.ts';
 import { deleteParts, partsPlace, storePart } from './part-store.ts';
 import { isPartKey, partMessage, splitByTokens } from './parts.ts';
-import { type Embedding, type PipelineServices, publish } from './publish.ts';
+import { type Embedding, type PipelineServices, publish, readMetadataSidecar } from './publish.ts';
 import type { S3ObjectEvent, S3ObjectRef } from './records.ts';
 import { chunkDocument, chunkTextOf, embedChunks, itemsByPosition } from './text-chunks.ts';
 import { type WorkContext, workContext } from './work.ts';
@@ -55,7 +55,7 @@ async function forgetObject(source: { bucket: string; key: string }, services: P
   await Promise.all([
     deleteObject(services.s3, outputLocation(source, pipeline)),
     deleteObject(services.s3, errorLocation(source, pipeline)),
-    deleteParts(services, partsPlace(source, '', services)),
+    deleteParts(services, source),
     services.index?.deleteSource(source),
   ]);
 }
@@ -132,17 +132,11 @@ export async function processObject(
   try {
     // The output's HEAD and the source's GET go out together: one round trip per file, not three.
     // The GET (which refuses an oversized body before reading it) gives the current ETag and size.
-    const target = outputLocation(source, config.pipeline);
-    const metadataSidecar = { ...source, key: `${source.key}${METADATA_SUFFIX}` };
-    const orMissing = (error: unknown) => {
-      if (error instanceof S3ObjectNotFoundError) return null;
-      throw error;
-    };
     const [existing, object, sidecar] = await Promise.all([
-      headObject(services.s3, target),
-      getObject(services.s3, source, config.limits.maxInputBytes).catch(orMissing),
+      headObject(services.s3, outputLocation(source, config.pipeline)),
+      getObjectIfExists(services.s3, source, config.limits.maxInputBytes),
       // Metadata matters to the index only: without one, no extra read.
-      index ? getObject(services.s3, metadataSidecar, config.limits.maxInputBytes).catch(orMissing) : null,
+      index ? readMetadataSidecar(services, source) : null,
     ]);
     // Deleted since the event was sent: its ObjectRemoved event may not have come yet.
     if (!object) return removeObject(ref, services, { gone: true });
@@ -171,8 +165,7 @@ export async function processObject(
     }
     const published = await publish({ ...embedding, metadataSidecar: sidecar }, services);
     // Overwritten (or deleted) while this version was embedding: bring the outputs up to the object as it is now.
-    if (published === 'changed')
-      return processObject({ ...source, event: 'created' }, services, { force: true, work: workContext(work.deadline, work.pace) });
+    if (published === 'changed') return processObject({ ...source, event: 'created' }, services, { force: true, work: work.fresh() });
     return 'written';
   } catch (error) {
     const failure = toVectorizerError(error);
@@ -182,7 +175,7 @@ export async function processObject(
     await Promise.all([
       putJson(services.s3, errorLocation(source, config.pipeline), record),
       deleteObject(services.s3, outputLocation(source, config.pipeline)),
-      deleteParts(services, partsPlace(source, '', services)),
+      deleteParts(services, source),
       index?.deleteSource(source),
     ]);
     logger.warn('object refused', { source: formatS3Uri(source), code: failure.code, reason: failure.message });

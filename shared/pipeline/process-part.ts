@@ -1,6 +1,6 @@
 import { InvalidRequestError, S3ObjectNotFoundError } from '../errors.ts';
 import { logger } from '../logger.ts';
-import { formatS3Uri, getObject, headObject } from '../storage/s3.ts';
+import { formatS3Uri, getObjectIfExists, headObject } from '../storage/s3.ts';
 import { readTextDocument } from './documents.ts';
 import { DeadlineExceededError } from './errors.ts';
 import { outputLocation, SOURCE_ETAG_METADATA } from './outputs.ts';
@@ -9,7 +9,7 @@ import { type ChunkRange, chunksOfPart, coverOf, type PartMessage, resumeAt } fr
 import { type ObjectOutcome, processObject, sliceTokensOf } from './process-object.ts';
 import { type PipelineServices, publish } from './publish.ts';
 import { chunkTextOf, embedChunks, itemsByPosition } from './text-chunks.ts';
-import { type WorkContext, workContext } from './work.ts';
+import type { WorkContext } from './work.ts';
 
 export type PartOutcome =
   /** Embedded and stored; other parts are still to come. */
@@ -26,10 +26,7 @@ export type PartOutcome =
 function readSource(part: PartMessage, services: PipelineServices, work: WorkContext) {
   const source = { bucket: part.bucket, key: part.key };
   return work.once(`source ${part.bucket}/${part.key}`, async () => {
-    const object = await getObject(services.s3, source, services.config.limits.maxInputBytes).catch((error: unknown) => {
-      if (error instanceof S3ObjectNotFoundError) return undefined;
-      throw error;
-    });
+    const object = await getObjectIfExists(services.s3, source, services.config.limits.maxInputBytes);
     if (!object || object.etag !== part.etag) return { etag: object?.etag };
     const items = readTextDocument(part.key, object.bytes, formatS3Uri(source), services.model.id);
     return { etag: object.etag, items, byItem: itemsByPosition(items), metadata: object.metadata };
@@ -51,18 +48,15 @@ export async function processPart(part: PartMessage, services: PipelineServices,
     );
   }
   const place = partsPlace(source, part.etag, services);
-  const [read, output] = await Promise.all([
-    readSource(part, services, work),
-    headObject(services.s3, outputLocation(source, services.config.pipeline)),
-  ]);
-  if (output?.metadata[SOURCE_ETAG_METADATA] === part.etag) {
+  const [read, assembled] = await Promise.all([readSource(part, services, work), assembledAlready(part, services)]);
+  if (assembled) {
     // Assembled already (a duplicate delivery, or a crash before the parts were removed).
-    await deleteParts(services, { bucket: place.bucket, root: place.prefix });
+    await deleteParts(services, source, part.etag);
     return 'abandoned';
   }
   if (!read.items) {
     logger.info('part abandoned: the source changed', { source: uri, planned: part.etag, now: read.etag ?? 'deleted' });
-    await deleteParts(services, { bucket: place.bucket, root: place.prefix });
+    await deleteParts(services, source, part.etag);
     return 'abandoned';
   }
   const { items, byItem } = read;
@@ -99,7 +93,7 @@ export async function processPart(part: PartMessage, services: PipelineServices,
   }
   // Another part may have assembled the document meanwhile (it saw this range stored by a
   // duplicate of this message): then what was just stored is left over.
-  if (await assembledAlready(part, services)) await deleteParts(services, { bucket: place.bucket, root: place.prefix });
+  if (await assembledAlready(part, services)) await deleteParts(services, source, part.etag);
   return 'stored';
 }
 
@@ -138,9 +132,8 @@ async function assemble(
     },
     services,
   );
-  await deleteParts(services, place);
-  if (published === 'changed')
-    return processObject({ ...source, event: 'created' }, services, { force: true, work: workContext(work.deadline, work.pace) });
+  await deleteParts(services, source);
+  if (published === 'changed') return processObject({ ...source, event: 'created' }, services, { force: true, work: work.fresh() });
   logger.info('document assembled', {
     source: formatS3Uri(source),
     chunks: part.total,

@@ -1,8 +1,7 @@
-import { S3ObjectNotFoundError } from '../errors.ts';
 import type { IndexDocument } from '../index/types.ts';
 import { logger } from '../logger.ts';
 import type { Services } from '../services.ts';
-import { deleteObject, formatS3Uri, getObject, headObject, putJson, type S3ObjectData } from '../storage/s3.ts';
+import { deleteObject, formatS3Uri, getObjectIfExists, headObject, putJson, type S3ObjectData } from '../storage/s3.ts';
 import { METADATA_SUFFIX, parseMetadataSidecar, sourceMetadata } from './metadata.ts';
 import { type ChunkOutput, errorLocation, outputLocation, SOURCE_ETAG_METADATA, type VectorsDocument } from './outputs.ts';
 import type { Chunking } from './text-chunks.ts';
@@ -48,12 +47,12 @@ function indexDocumentOf(document: VectorsDocument, texts: readonly string[], me
 }
 
 /** The metadata sidecar of a source, or null when there is none (read only when an index keeps metadata). */
-export function readMetadataSidecar(services: PipelineServices, source: { bucket: string; key: string }): Promise<S3ObjectData | null> {
+export async function readMetadataSidecar(
+  services: PipelineServices,
+  source: { bucket: string; key: string },
+): Promise<S3ObjectData | null> {
   const location = { ...source, key: `${source.key}${METADATA_SUFFIX}` };
-  return getObject(services.s3, location, services.config.limits.maxInputBytes).catch((error: unknown) => {
-    if (error instanceof S3ObjectNotFoundError) return null;
-    throw error;
-  });
+  return (await getObjectIfExists(services.s3, location, services.config.limits.maxInputBytes)) ?? null;
 }
 
 /**

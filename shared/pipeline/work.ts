@@ -15,6 +15,8 @@ export interface WorkContext {
    * result. The parts of a document that finish together assemble it once.
    */
   alone<T>(id: string, make: () => Promise<T>): Promise<T>;
+  /** The same invocation without what was read so far (to look at an object again as it is now). */
+  fresh(): WorkContext;
 }
 
 /** Calls in flight by id (process-wide for `alone`, per invocation for `once`). */
@@ -39,5 +41,6 @@ export function workContext(deadline: Deadline = NO_DEADLINE, pace: Pace = new P
     pace,
     once: (id, make) => share(results, id, make, true),
     alone: (id, make) => share(processWide, id, make, false),
+    fresh: () => workContext(deadline, pace, processWide),
   };
 }

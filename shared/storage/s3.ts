@@ -122,6 +122,16 @@ export async function getObject(client: S3Client, location: S3Location, maxBytes
   }
 }
 
+/** A whole object, or undefined when it does not exist (other faults are thrown as by getObject). */
+export async function getObjectIfExists(client: S3Client, location: S3Location, maxBytes: number): Promise<S3ObjectData | undefined> {
+  try {
+    return await getObject(client, location, maxBytes);
+  } catch (error) {
+    if (error instanceof S3ObjectNotFoundError) return undefined;
+    throw error;
+  }
+}
+
 export interface ObjectHead {
   readonly etag?: string;
   readonly size: number;

@@ -174,11 +174,11 @@ describe('deadline and pace', () => {
   test('pace: one slice goes before any sample; then a slice must fit in what is left', () => {
     const pace = new Pace();
     const deadline = { remainingMs: () => 1_000, budgetMs: 1_000 };
-    assert.ok(pace.fits(1_000_000, deadline));
+    assert.equal(pace.tokensBefore(deadline), Number.POSITIVE_INFINITY);
     pace.record(100, 200); // 2 ms per token
-    assert.ok(pace.fits(400, deadline));
-    assert.ok(!pace.fits(600, deadline));
-    assert.ok(!pace.fits(1, { remainingMs: () => 0, budgetMs: 1_000 }));
+    assert.ok(400 <= pace.tokensBefore(deadline));
+    assert.ok(600 > pace.tokensBefore(deadline));
+    assert.equal(pace.tokensBefore({ remainingMs: () => 0, budgetMs: 1_000 }), 0);
     // A faster sample lowers the estimate gradually, a slower one raises it at once.
     pace.record(100, 100);
     assert.ok((pace.estimateMs(100) ?? 0) > 100);
