@@ -86,9 +86,11 @@ export async function processPart(part: PartMessage, services: PipelineServices,
   }
   if (cover) {
     // Parts that finish together all see the cover: in this process, one assembles and the others
-    // wait for it; another instance's assembly shows as the output's ETag.
-    return work.alone(`assemble ${part.bucket}/${part.key}@${part.etag}`, async () =>
-      (await assembledAlready(part, services)) ? 'abandoned' : assemble(part, cover, read.metadata, services, work),
+    // leave it to it; another instance's assembly shows as the output's ETag.
+    return work.alone(
+      `assemble ${part.bucket}/${part.key}@${part.etag}`,
+      async () => ((await assembledAlready(part, services)) ? 'abandoned' : assemble(part, cover, read.metadata, services, work)),
+      'stored' as const,
     );
   }
   // Another part may have assembled the document meanwhile (it saw this range stored by a

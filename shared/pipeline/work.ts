@@ -11,10 +11,11 @@ export interface WorkContext {
   /** `make()`'s result, computed once per `id` in this invocation; a failure is not remembered. */
   once<T>(id: string, make: () => Promise<T>): Promise<T>;
   /**
-   * `make()` unless a call with this `id` is running in this process (any invocation): then its
-   * result. The parts of a document that finish together assemble it once.
+   * `make()` unless a call with this `id` is already running in this process (any invocation):
+   * then `busy`, at once. The parts of a document that finish together assemble it once, and the
+   * others do not wait for it past their own deadline.
    */
-  alone<T>(id: string, make: () => Promise<T>): Promise<T>;
+  alone<T, B>(id: string, make: () => Promise<T>, busy: B): Promise<T | B>;
   /** The same invocation without what was read so far (to look at an object again as it is now). */
   fresh(): WorkContext;
 }
@@ -40,7 +41,7 @@ export function workContext(deadline: Deadline = NO_DEADLINE, pace: Pace = new P
     deadline,
     pace,
     once: (id, make) => share(results, id, make, true),
-    alone: (id, make) => share(processWide, id, make, false),
+    alone: async (id, make, busy) => (processWide.has(id) ? busy : share(processWide, id, make, false)),
     fresh: () => workContext(deadline, pace, processWide),
   };
 }
