@@ -128,16 +128,16 @@ describe('large documents: parts, continuation, assembly', () => {
 describe('large documents: the worker keeps to its time budget', () => {
   let model: Awaited<ReturnType<typeof tinyModel>>;
   let stack: LocalStack;
-  // A 6 s function timeout (the event source's, as Lambda's context gives it): chunking the text
-  // and assembling its output, which the deadline does not divide, keep a wide margin under CI load.
-  const resources = testResources({ timeoutSeconds: 6 });
+  // A 3 s function timeout (the event source's, as Lambda's context gives it). Chunks of 128
+  // tokens keep the assembly (which the deadline does not divide) small beside the embedding.
+  const resources = testResources({ timeoutSeconds: 3 });
   const bucket = resources.names.bucket;
   const parts: { from: number; to: number }[] = [];
   /** Invocations middy stopped at the timeout (Lambda would have killed them). */
   const timedOut: string[] = [];
 
   before(async () => {
-    model = await tinyModel('text');
+    model = await tinyModel('text', { maxTokens: 128 });
     stack = await startTestStack(
       // No fan-out (PART_TOKENS above the document): the text is embedded in one go as far as time allows.
       {
@@ -171,8 +171,8 @@ describe('large documents: the worker keeps to its time budget', () => {
   });
 
   test('a text longer than one invocation continues from the queue where it stopped, and ends whole', async () => {
-    // About 3.7 MB: chunking it takes a second or two here, embedding it several.
-    const body = words(900_000, 5);
+    // About 1.8 MB: chunking it takes under a second here, embedding it a few.
+    const body = words(450_000, 5);
     await stack.services.s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'deadline/long.txt', Body: body }));
     await waitFor(
       'the output',
