@@ -102,6 +102,11 @@ export interface RuntimeConfig {
   readonly thread: boolean;
   /** `ORT_INTRA_OP_SPINNING`: let ONNX Runtime's idle intra-op threads spin-wait for work. */
   readonly spinning: boolean;
+  /**
+   * `ORT_WIDE_SESSION`: beside a pool, one more session with every core for requests of one input.
+   * Unset: for models up to 512 MiB (see resolveSessionOptions).
+   */
+  readonly wide?: boolean;
 }
 
 export interface S3Config {
@@ -162,6 +167,7 @@ function readRuntime(env: Env): RuntimeConfig {
     ...(readString(env, 'ORT_INTRA_OP_THREADS') === undefined ? {} : { intraOpThreads: readInteger(env, 'ORT_INTRA_OP_THREADS', 1) }),
     thread,
     spinning: readBoolean(env, 'ORT_INTRA_OP_SPINNING', true),
+    ...(readString(env, 'ORT_WIDE_SESSION') === undefined ? {} : { wide: readBoolean(env, 'ORT_WIDE_SESSION', true) }),
   };
 }
 

@@ -76,8 +76,8 @@ export async function openTextModel(options: EngineParts): Promise<TextModel> {
         limits,
         {
           prepare: (batch) => toBatchTensors(batch, tokenizer.padId),
-          async run(tensors) {
-            const outputs = await session.run(feedsFor(tensors, inputNames), [outputName]);
+          async run(tensors, hint) {
+            const outputs = await session.run(feedsFor(tensors, inputNames), [outputName], hint);
             const output = outputs[outputName];
             try {
               return read(output, tensors);

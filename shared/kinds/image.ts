@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { coalesce } from '../engines/batching/coalesce.ts';
 import { runInBatches } from '../engines/batching/run.ts';
 import { checkOutputShape, type ModelLabel, selectOutput } from '../engines/session/contract.ts';
-import type { OutputTensor, Session } from '../engines/session/types.ts';
+import type { OutputTensor, RunHint, Session } from '../engines/session/types.ts';
 import { ConfigurationError, InternalError, InvalidInputDataError } from '../errors.ts';
 import { type ImagePreprocessor, parsePreprocessorConfig, preprocessedSize, preprocessImage } from '../math/image-preprocess.ts';
 import type { RgbImage } from '../math/resample.ts';
@@ -144,8 +144,8 @@ function imageEngine(session: Session, input: string, output: string, preprocess
   const { spec, limits } = parts;
   const batchLimits = imageKind.batchLimits(limits, parts.session.sessions);
 
-  async function runPixels(pixels: Float32Array, dims: number[]): Promise<Float32Array[]> {
-    const outputs = await session.run({ [input]: { type: 'float32', data: pixels, dims } }, [output]);
+  async function runPixels(pixels: Float32Array, dims: number[], hint: RunHint): Promise<Float32Array[]> {
+    const outputs = await session.run({ [input]: { type: 'float32', data: pixels, dims } }, [output], hint);
     const result = outputs[output];
     const vectors = imageRows(result, dims[0], spec);
     result.dispose();
@@ -160,18 +160,18 @@ function imageEngine(session: Session, input: string, output: string, preprocess
     return decoded.map((image) => preprocessImage(image, preprocessor));
   }
 
-  async function run(processed: Awaited<ReturnType<typeof prepare>>): Promise<Float32Array[]> {
+  async function run(processed: Awaited<ReturnType<typeof prepare>>, hint: RunHint): Promise<Float32Array[]> {
     const { height, width } = processed[0];
     if (processed.some((item) => item.height !== height || item.width !== width)) {
       // Without a centre crop, sizes follow each image's aspect ratio: run those one by one.
       const vectors: Float32Array[] = [];
-      for (const item of processed) vectors.push(...(await runPixels(item.pixels, [1, 3, item.height, item.width])));
+      for (const item of processed) vectors.push(...(await runPixels(item.pixels, [1, 3, item.height, item.width], hint)));
       return vectors;
     }
     const size = 3 * height * width;
     const pixels = new Float32Array(processed.length * size);
     for (const [row, item] of processed.entries()) pixels.set(item.pixels, row * size);
-    return runPixels(pixels, [processed.length, 3, height, width]);
+    return runPixels(pixels, [processed.length, 3, height, width], hint);
   }
 
   const engine: ImageEngine = {

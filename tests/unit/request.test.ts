@@ -181,13 +181,35 @@ describe('loadConfig', () => {
       /ORT_SESSIONS=2 needs the session thread/,
     );
     assert.throws(() => loadConfig({ MODEL_ID: 'm', ORT_SESSIONS: 'two' }), /ORT_SESSIONS="two"/);
+    assert.equal(loadConfig({ MODEL_ID: 'm', ORT_WIDE_SESSION: 'false' }).runtime.wide, false);
   });
-  test('unset, the cores are shared by two single-threaded sessions, one for models over 1 GiB', () => {
+  test('unset, the cores are shared by two single-threaded sessions (and a wide one up to 512 MiB), one for models over 1 GiB', () => {
     const auto = { thread: true, spinning: true };
-    assert.deepEqual(resolveSessionOptions(auto, 90e6, 2), { sessions: 2, intraOpThreads: 1, thread: true, spinning: true });
-    assert.deepEqual(resolveSessionOptions(auto, 90e6, 6), { sessions: 2, intraOpThreads: 3, thread: true, spinning: true });
+    assert.deepEqual(resolveSessionOptions(auto, 90e6, 2), {
+      sessions: 2,
+      intraOpThreads: 1,
+      thread: true,
+      spinning: true,
+      wideThreads: 2,
+    });
+    assert.deepEqual(resolveSessionOptions(auto, 90e6, 6), {
+      sessions: 2,
+      intraOpThreads: 3,
+      thread: true,
+      spinning: true,
+      wideThreads: 6,
+    });
     assert.equal(resolveSessionOptions(auto, 90e6, 1).sessions, 1);
-    assert.deepEqual(resolveSessionOptions(auto, 2.2e9, 2), { sessions: 1, intraOpThreads: 2, thread: true, spinning: true });
+    assert.equal(resolveSessionOptions(auto, 90e6, 1).wideThreads, 0);
+    assert.equal(resolveSessionOptions(auto, 700e6, 2).wideThreads, 0);
+    assert.equal(resolveSessionOptions({ ...auto, wide: false }, 90e6, 2).wideThreads, 0);
+    assert.deepEqual(resolveSessionOptions(auto, 2.2e9, 2), {
+      sessions: 1,
+      intraOpThreads: 2,
+      thread: true,
+      spinning: true,
+      wideThreads: 0,
+    });
     assert.equal(resolveSessionOptions({ ...auto, thread: false }, 90e6, 2).sessions, 1);
     assert.deepEqual(resolveSessionOptions({ ...auto, sessions: 3, intraOpThreads: 1 }, 2.2e9, 2).sessions, 3);
   });

@@ -1,5 +1,6 @@
 import type { Limits } from '../../config.ts';
 import type { ModelType } from '../../models/types.ts';
+import type { RunHint } from '../session/types.ts';
 import { type BatchLimits, planBatches } from './plan.ts';
 
 /** Rows per model run: past this, larger batches no longer run faster, they only hold more memory. */
@@ -24,10 +25,13 @@ export function batchLimitsFor(type: ModelType, limits: Pick<Limits, 'maxBatchTo
   return { maxTokens: share(budget), maxItems: MAX_ROWS_PER_RUN };
 }
 
-/** The two stages of one batch: building its inputs (tensors, decoded pixels), then the model run. */
+/**
+ * The two stages of one batch: building its inputs (tensors, decoded pixels), then the model run
+ * (with the hint a session pool places it by).
+ */
 export interface BatchStages<Item, Prepared, Result> {
   prepare(batch: Item[]): Prepared | Promise<Prepared>;
-  run(prepared: Prepared): Promise<Result[]>;
+  run(prepared: Prepared, hint: RunHint): Promise<Result[]>;
 }
 
 /**
@@ -54,7 +58,8 @@ export function spreadOver(plan: number[][], parallelism: number): number[][] {
  * of a session inside one run), longest batches first. Each lane prepares its next batch during
  * its current run: with the session on its own thread, image decoding and tensor building overlap
  * the model instead of adding to it. At most two batches' inputs per lane exist at once. After a
- * failed run no new batch starts, and the first failure is thrown.
+ * failed run no new batch starts, and the first failure is thrown. A plan of one batch (one input,
+ * which no pool can split) is run with the hint `whole`: a pool gives it every core.
  */
 export async function runInBatches<Item, Prepared, Result>(
   items: readonly Item[],
@@ -65,6 +70,7 @@ export async function runInBatches<Item, Prepared, Result>(
 ): Promise<Result[]> {
   const results = new Array<Result>(items.length);
   const plan = spreadOver(planBatches(items.map(lengthOf), limits), parallelism);
+  const hint: RunHint = { whole: plan.length === 1 };
   let cursor = 0;
   let failed = false;
   const take = () => {
@@ -80,7 +86,7 @@ export async function runInBatches<Item, Prepared, Result>(
       while (current) {
         const prepared = await current.prepared;
         const following = take();
-        const outputs = await stages.run(prepared);
+        const outputs = await stages.run(prepared, hint);
         for (const [row, index] of current.indices.entries()) results[index] = outputs[row];
         current = following;
       }

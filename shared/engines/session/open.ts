@@ -8,7 +8,7 @@ import type { Session, SessionOptions } from './types.ts';
  */
 export async function createSession(modelPath: string, options: SessionOptions): Promise<Session> {
   // The thread starts in this call (no dynamic import to wait for); onnxruntime-node itself loads there.
-  if (options.thread && options.sessions > 1) return openSessionPool(modelPath, options, options.sessions);
+  if (options.thread && options.sessions > 1) return openSessionPool(modelPath, options);
   if (options.thread) return openThreadedSession(modelPath, options);
   return (await import('./in-process.ts')).openOrtSession(modelPath, options);
 }

@@ -27,6 +27,12 @@ export interface OutputTensor {
 /** A tensor's shape as the model declares it: numbers for fixed sizes, names (`batch_size`) for dynamic ones. */
 export type DeclaredShape = readonly (number | string)[];
 
+/** What the caller knows about a run that a pool can use to place it. */
+export interface RunHint {
+  /** The request's only run (one input, nothing to split): it may have every core to itself. */
+  readonly whole?: boolean;
+}
+
 export interface Session {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
@@ -34,7 +40,7 @@ export interface Session {
   readonly shapes: Readonly<Record<string, DeclaredShape>>;
   /** Runs that proceed at once (the sessions of a pool); callers keep this many in flight. */
   readonly parallelism: number;
-  run(feeds: Readonly<Record<string, InputTensor>>, fetches: readonly string[]): Promise<Record<string, OutputTensor>>;
+  run(feeds: Readonly<Record<string, InputTensor>>, fetches: readonly string[], hint?: RunHint): Promise<Record<string, OutputTensor>>;
   release(): Promise<void>;
 }
 
@@ -47,4 +53,9 @@ export interface SessionOptions {
   readonly spinning: boolean;
   /** Sessions side by side, each on its own thread (`ORT_SESSIONS`); more than one needs `thread`. */
   readonly sessions: number;
+  /**
+   * Threads of a pool's wide session, which runs a request's only run (one text) with every core
+   * (`ORT_WIDE_SESSION`); 0 for none. Opened on the first such run.
+   */
+  readonly wideThreads: number;
 }
