@@ -3,9 +3,12 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { CliIo } from '../shared/cli/io.ts';
 import { parseOptions } from '../shared/cli/options.ts';
+import { loadConfig } from '../shared/config.ts';
+import { batchLimitsFor } from '../shared/engines/batching/run.ts';
 import { MODEL_TYPES, type ModelType } from '../shared/models/types.ts';
-import { checkTargets, reportTable, targetsTable } from './report.ts';
+import { checkColdTargets, checkTargets, reportTable, targetsTable } from './report.ts';
 import { type BenchReport, runBench } from './run.ts';
+import type { WholeProcessReport } from './whole-process.ts';
 
 /** The bench models of ../shared/models (unpacked with unpack-bench.sh) and the type of each. */
 const REFERENCE_SET: readonly { dir: string; file: string; type: ModelType }[] = [
@@ -17,7 +20,7 @@ const REFERENCE_SET: readonly { dir: string; file: string; type: ModelType }[] =
 ];
 
 /**
- * `vectorizer bench [--models DIR | --model-dir DIR --type T --file F] [--size N] [--rounds R] [--quick]`
+ * `vectorizer bench [--models DIR | --model-dir DIR --type T --file F] [--size N] [--rounds R] [--quick] [--no-cold]`
  * Prints Markdown tables (contenders, ratios, targets) and writes JSON + Markdown to --out.
  */
 export async function runBenchCommand(args: string[], io: CliIo): Promise<number> {
@@ -36,6 +39,9 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       contenders: { type: 'string' },
       out: { type: 'string', default: 'bench-results' },
       quick: { type: 'boolean', default: false },
+      // The cold scenario (dense text): one request of --cold-texts mixed texts, new process to result.
+      cold: { type: 'boolean' },
+      'cold-texts': { type: 'string' },
       // The end-to-end pipeline scenario (dense text): on by default in a full run, off in --quick.
       pipeline: { type: 'boolean' },
       // The index scenario (LanceDB writes and searches): 10k and 100k chunks, 10k in --quick.
@@ -78,6 +84,8 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
     return 0;
   }
   const reports: BenchReport[] = [];
+  const coldReports: WholeProcessReport[] = [];
+  const coldMarkdown: string[] = [];
   for (const target of values['index-only'] ? [] : targets) {
     const heavy = target.type === 'sparse' || target.type === 'image';
     const size = Number(values.size ?? (quick ? (heavy ? 6 : 32) : heavy ? 64 : 300));
@@ -107,6 +115,24 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
     });
     reports.push(report);
     io.stdout.write(`\n${reportTable(report)}\n\n${targetsTable(checkTargets(report))}\n`);
+    if (target.type === 'text' && (values.cold ?? true)) {
+      io.stderr.write(`\n== cold, whole process: ${target.file}\n`);
+      const { runWholeProcessBench, wholeProcessTable } = await import('./whole-process.ts');
+      const cold = await runWholeProcessBench({
+        modelDir: target.dir,
+        modelFile: target.file,
+        threads: Number(values.threads),
+        texts: Number(values['cold-texts'] ?? (quick ? 200 : 600)),
+        rounds: Math.max(5, Number(values.rounds ?? 5)),
+        floorBudget: batchLimitsFor('text', loadConfig({ MODEL_ID: 'bench/text' }).limits, 1).maxTokens,
+        batchSizes: quick ? [8, 32] : [4, 8, 16, 32, 64],
+        progress: (line) => io.stderr.write(`  ${line}\n`),
+      });
+      const markdown = `${wholeProcessTable(cold)}\n\n${targetsTable(checkColdTargets(cold))}`;
+      coldMarkdown.push(markdown);
+      coldReports.push(cold);
+      io.stdout.write(`\n${markdown}\n`);
+    }
   }
   let pipelineMarkdown = '';
   const textTarget = targets.find((target) => target.type === 'text');
@@ -140,12 +166,15 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   }
   await mkdir(values.out as string, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  await writeFile(join(values.out as string, `bench-${stamp}.json`), JSON.stringify(reports, null, 2));
+  await writeFile(join(values.out as string, `bench-${stamp}.json`), JSON.stringify({ warm: reports, cold: coldReports }, null, 2));
   await writeFile(
     join(values.out as string, `bench-${stamp}.md`),
-    [...reports.map((report) => `${reportTable(report)}\n\n${targetsTable(checkTargets(report))}`), pipelineMarkdown, indexMarkdown].join(
-      '\n\n',
-    ),
+    [
+      ...reports.map((report) => `${reportTable(report)}\n\n${targetsTable(checkTargets(report))}`),
+      ...coldMarkdown,
+      pipelineMarkdown,
+      indexMarkdown,
+    ].join('\n\n'),
   );
   io.stderr.write(`\nwrote ${join(values.out as string, `bench-${stamp}.{json,md}`)}\n`);
   return 0;

@@ -48,6 +48,7 @@ export interface ContenderResult {
   readonly vsFloor?: Spread;
   readonly vsVectorizer?: Spread;
   readonly latency1?: { p50: number; p95: number };
+  readonly latency8?: { p50: number; p95: number };
   readonly latency32?: { p50: number; p95: number };
   readonly peakRssMb?: number;
   readonly coldStartMs?: Spread;
@@ -207,6 +208,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       loadMs?: number;
       roundMs: number[];
       latency1?: number[];
+      latency8?: number[];
       latency32?: number[];
       peakRssMb?: number;
       cold: number[];
@@ -275,8 +277,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       options.progress(`latency: ${name}`);
       const result = results.get(name)!;
       const one = await children.get(name)!.ask({ cmd: 'latency', size: 1, repeats: options.latencyRepeats });
+      const eight = await children.get(name)!.ask({ cmd: 'latency', size: 8, repeats: options.latencyRepeats });
       const many = await children.get(name)!.ask({ cmd: 'latency', size: 32, repeats: Math.max(2, Math.ceil(options.latencyRepeats / 4)) });
       if (one.ok) result.latency1 = one.samples;
+      if (eight.ok) result.latency8 = eight.samples;
       if (many.ok) result.latency32 = many.samples;
       await children.get(name)!.stop();
     }
@@ -341,6 +345,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             }
           : {}),
         ...(r.latency1 ? { latency1: p(r.latency1) } : {}),
+        ...(r.latency8 ? { latency8: p(r.latency8) } : {}),
         ...(r.latency32 ? { latency32: p(r.latency32) } : {}),
         ...(r.peakRssMb ? { peakRssMb: r.peakRssMb } : {}),
         ...(r.cold.length ? { coldStartMs: spread(r.cold) } : {}),

@@ -8,5 +8,5 @@ import { loadConfig } from '../shared/config.ts';
 import { createServices } from '../shared/services.ts';
 
 const services = createServices(loadConfig(process.env));
-const { createInvokeHandler } = await import('../shared/handlers.ts');
+const { createInvokeHandler } = await import('../shared/invoke-handler.ts');
 export const handler = createInvokeHandler(await services);

@@ -8,5 +8,5 @@ import { loadConfig } from '../shared/config.ts';
 import { createServices } from '../shared/services.ts';
 
 const services = createServices(loadConfig(process.env));
-const { createWorkerHandler } = await import('../shared/handlers.ts');
+const { createWorkerHandler } = await import('../shared/worker-handler.ts');
 export const handler = createWorkerHandler(await services);

@@ -4,12 +4,13 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesComman
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { type Env, loadConfig } from '../shared/config.ts';
 import { ConfigurationError } from '../shared/errors.ts';
-import { createInvokeHandler, createWorkerHandler } from '../shared/handlers.ts';
 import type { IndexSink } from '../shared/index/types.ts';
+import { createInvokeHandler } from '../shared/invoke-handler.ts';
 import { logger } from '../shared/logger.ts';
 import type { DownloadProgress } from '../shared/models/download.ts';
 import { createServices, type Services } from '../shared/services.ts';
 import { createS3Client } from '../shared/storage/client.ts';
+import { createWorkerHandler } from '../shared/worker-handler.ts';
 import { type InvocationContext, startEventSourceMapping } from './event-source.ts';
 import { LOOPBACK, startFauxqsOn } from './fauxqs.ts';
 import { startInvokeServer } from './invoke-server.ts';

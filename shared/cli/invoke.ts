@@ -47,7 +47,7 @@ export async function runInvoke(args: string[], io: CliIo): Promise<number> {
     const { loadConfig } = await import('../config.ts');
     const { createServices } = await import('../services.ts');
     const creating = createServices(loadConfig(io.env));
-    const { createInvokeHandler } = await import('../handlers.ts');
+    const { createInvokeHandler } = await import('../invoke-handler.ts');
     const services = await creating;
     const handler = createInvokeHandler(services);
     const result = await handler(event, localContext('vectorizer-invoke') as never).finally(() => services.dispose());

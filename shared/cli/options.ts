@@ -6,7 +6,10 @@ export type OptionSpec = Record<string, { type: 'string' | 'boolean'; short?: st
 /** parseArgs with strict options; a usage error is written out and gives undefined (exit code 2). */
 export function parseOptions(args: string[], options: OptionSpec, io: CliIo): Record<string, string | boolean | undefined> | undefined {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as Record<string, string | boolean | undefined>;
+    return parseArgs({ args, options, strict: true, allowPositionals: false, allowNegative: true }).values as Record<
+      string,
+      string | boolean | undefined
+    >;
   } catch (error) {
     io.stderr.write(`vectorizer: ${(error as Error).message}\n`);
     return undefined;

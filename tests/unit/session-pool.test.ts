@@ -47,22 +47,29 @@ function fakePool(count: number, wideThreads = 0) {
   const wideOpen = deferred<Session>();
   const asked: (number | undefined)[] = [];
   let next = 0;
+  const background: boolean[] = [];
   const pool = poolOf(
-    (threads) => {
+    (threads, inBackground) => {
       asked.push(threads);
+      background.push(inBackground);
       return threads === undefined ? opens[next++].promise : wideOpen.promise;
     },
     count,
     wideThreads,
+    0,
   );
   return {
     pool,
     sessions,
     wide,
     asked,
+    background,
     open: (index: number) => opens[index].resolve(sessions[index].session),
     fail: (index: number) => opens[index].reject(new Error('out of memory')),
     openWide: () => wideOpen.resolve(wide.session),
+    finishAll: () => {
+      for (const { runs } of sessions) for (const run of runs) run.finish();
+    },
   };
 }
 
@@ -71,9 +78,13 @@ test('a pool counts every session it will have from its first, and a session tha
   fake.open(0);
   const pool = await fake.pool;
   assert.equal(pool.parallelism, 2);
+  assert.deepEqual(fake.asked, [undefined], 'the others open when runs wait for them');
   const first = pool.run(feeds(1), ['y']);
+  await settle();
+  assert.deepEqual(fake.asked, [undefined]);
   const second = pool.run(feeds(2), ['y']);
   await settle();
+  assert.deepEqual(fake.background, [false, true], 'only the first session keeps the process alive while it opens');
   assert.deepEqual(
     fake.sessions[0].runs.map((run) => run.tag),
     ['1'],
@@ -96,7 +107,6 @@ test('each run goes to the first session that is idle', async () => {
   fake.open(0);
   fake.open(1);
   const pool = await fake.pool;
-  await settle();
   const runs = [1, 2, 3, 4].map((tag) => pool.run(feeds(tag), ['y']));
   await settle();
   // s1 finishes first and takes the third run; s0 is still busy with the first.
@@ -125,12 +135,17 @@ test('a whole run opens the wide session, runs on the pool until it is ready, th
   fake.open(0);
   fake.open(1);
   const pool = await fake.pool;
+  // Two runs at once: the second session opens for the second.
+  const warm = [pool.run(feeds(0), ['y']), pool.run(feeds(0), ['y'])];
   await settle();
+  await settle();
+  fake.finishAll();
+  await Promise.all(warm);
   const early = pool.run(feeds(1), ['y'], { whole: true });
-  await settle();
+  await new Promise((resolve) => setTimeout(resolve, 5));
   assert.deepEqual(fake.asked, [undefined, undefined, 4]);
-  assert.equal(fake.sessions[0].runs.length, 1);
-  fake.sessions[0].runs[0].finish();
+  assert.equal(fake.sessions[0].runs.length + fake.sessions[1].runs.length, 3);
+  fake.finishAll();
   await early;
   fake.openWide();
   await settle();
@@ -143,11 +158,11 @@ test('a whole run opens the wide session, runs on the pool until it is ready, th
   // While the wide session runs, others wait: its threads and the pool's would share the cores.
   const batch = pool.run(feeds(3), ['y']);
   await settle();
-  assert.equal(fake.sessions[0].runs.length + fake.sessions[1].runs.length, 1);
+  assert.equal(fake.sessions[0].runs.length + fake.sessions[1].runs.length, 3);
   fake.wide.runs[0].finish();
   await whole;
   await settle();
-  assert.equal(fake.sessions[0].runs.length + fake.sessions[1].runs.length, 2);
+  assert.equal(fake.sessions[0].runs.length + fake.sessions[1].runs.length, 4);
   // A whole run that comes while the pool is busy takes a pool session rather than wait.
   const busyWhole = pool.run(feeds(4), ['y'], { whole: true });
   await settle();
@@ -163,17 +178,21 @@ test('a session that fails to open makes the pool smaller, and release fails the
   fake.open(0);
   const pool = await fake.pool;
   fake.fail(1);
-  await settle();
-  assert.equal(pool.parallelism, 2);
   const running = pool.run(feeds(1), ['y']);
   const waiting = pool.run(feeds(2), ['y']);
   await settle();
-  fake.open(2);
+  assert.equal(pool.parallelism, 2);
+  assert.equal(fake.asked.length, 3, 'a failed opening is followed by the next');
   const third = pool.run(feeds(3), ['y']);
   await settle();
   const released = pool.release();
   await assert.rejects(third, /released/);
   for (const { runs } of fake.sessions) for (const run of runs) run.finish();
-  await Promise.all([running, waiting, released]);
-  assert.ok(fake.sessions[0].isReleased() && fake.sessions[2].isReleased());
+  await Promise.all([running, released]);
+  await assert.rejects(waiting, /released/);
+  assert.ok(fake.sessions[0].isReleased());
+  // The third session opens after the release and is released at once.
+  fake.open(2);
+  await settle();
+  assert.ok(fake.sessions[2].isReleased());
 });

@@ -50,12 +50,13 @@ function transferable(feeds: Readonly<Record<string, InputTensor>>): ArrayBuffer
 /**
  * A session on its own worker thread. Runs are queued in order; input buffers are transferred to
  * the thread and outputs transferred back. The thread keeps the process alive only while runs are
- * pending. If it dies (a native crash, out of memory), pending runs fail with a retryable
+ * pending (and while it opens, unless opened in the `background`). If it dies (a native crash, out of memory), pending runs fail with a retryable
  * DependencyError and the next run starts a new thread and session.
  */
 export async function openThreadedSession(
   modelPath: string,
   settings: Pick<SessionOptions, 'intraOpThreads' | 'spinning'>,
+  { background = false }: { readonly background?: boolean } = {},
 ): Promise<Session> {
   const pending = new Map<number, Pending>();
   let nextId = 0;
@@ -72,6 +73,9 @@ export async function openThreadedSession(
   function start(): Promise<Host> {
     const started = new Promise<Host>((resolve, reject) => {
       const worker = new Worker(THREAD_URL, { workerData: { modelPath, options: ortSessionOptions(settings) } });
+      // A session opened in the background (a pool's later ones) does not keep the process alive
+      // while it opens: a command that is done exits without waiting for it.
+      if (background) worker.unref();
       let host: Host | undefined;
       let ended = false;
       worker.on('message', (message: ThreadMessage) => {

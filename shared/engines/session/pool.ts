@@ -17,13 +17,13 @@ interface Queued {
  *
  * Runs wait in one queue and each goes to the first session that is idle, so a caller keeps
  * `parallelism` (the sessions the pool will have) runs going from its first request on: the pool
- * is ready when its first session is and the others open after it, in the background; a request
- * that starts meanwhile has its runs queued, and each session takes them as soon as it opens
- * (a cold start waits for one session, and no request is left on it alone).
+ * is ready when its first session is, and the others open in the background when runs wait for
+ * them; a request's queued runs go to each session as soon as it opens (a cold start waits for one
+ * session, no request is left on it alone, and a one-off command of one text opens one session).
  *
  * A run that is a request's only one (`hint.whole`: one text cannot be split across sessions)
  * goes to the wide session, one session with every thread (`wideThreads`), when the others are
- * idle. It is opened on the first such run (until it is ready, those runs take a pool session) and
+ * idle. It is opened after the first such run (until it is ready, those runs take a pool session) and
  * runs alone: while it runs, the pool's sessions wait, because its threads and theirs on the same
  * cores ran batches 1.45x slower than the pool alone.
  */
@@ -32,25 +32,37 @@ export function openSessionPool(
   options: Pick<SessionOptions, 'intraOpThreads' | 'spinning' | 'sessions' | 'wideThreads'>,
 ): Promise<Session> {
   return poolOf(
-    (threads) => openThreadedSession(modelPath, { ...options, intraOpThreads: threads ?? options.intraOpThreads }),
+    (threads, background) =>
+      openThreadedSession(modelPath, { ...options, intraOpThreads: threads ?? options.intraOpThreads }, { background }),
     options.sessions,
     options.wideThreads,
   );
 }
 
+/** How long after the first whole run the wide session starts to open (see poolOf). */
+const WIDE_OPEN_DELAY_MS = 1000;
+
 /**
- * The pool's scheduling over sessions that `open` makes: with no argument a pool session, with a
- * thread count the wide session.
+ * The pool's scheduling over sessions that `open` makes: with no thread count a pool session,
+ * with one the wide session; all but the first in the `background`. The wide session opens a
+ * while (`wideDelayMs`) after the first whole run rather than at once: a one-off command (the CLI,
+ * one text) is done by then and never pays for it, and its opening does not take a core from the
+ * request that asked for it.
  */
-export async function poolOf(open: (threads?: number) => Promise<Session>, count: number, wideThreads = 0): Promise<Session> {
-  const first = await open();
+export async function poolOf(
+  open: (threads: number | undefined, background: boolean) => Promise<Session>,
+  count: number,
+  wideThreads = 0,
+  wideDelayMs = WIDE_OPEN_DELAY_MS,
+): Promise<Session> {
+  const first = await open(undefined, false);
   const all: Session[] = [first];
   const idle: Session[] = [first];
   const queue: Queued[] = [];
   let running = 0;
   let expected = count;
   let wide: Session | undefined;
-  let wideState: 'unopened' | 'opening' | 'open' | 'busy' | 'failed' = wideThreads > 0 ? 'unopened' : 'failed';
+  let wideState: 'unopened' | 'wanted' | 'opening' | 'open' | 'busy' | 'failed' = wideThreads > 0 ? 'unopened' : 'failed';
   let released = false;
 
   function start(session: Session, job: Queued, done: () => void): void {
@@ -75,7 +87,7 @@ export async function poolOf(open: (threads?: number) => Promise<Session>, count
         return;
       }
       const session = idle.shift();
-      if (!session) return;
+      if (!session) return grow();
       queue.shift();
       running++;
       start(session, job, () => {
@@ -85,12 +97,12 @@ export async function poolOf(open: (threads?: number) => Promise<Session>, count
     }
   }
 
-  let wideOpening: Promise<void> | undefined;
   function openWide(): void {
+    if (released || wideState !== 'wanted') return;
     wideState = 'opening';
-    wideOpening = open(wideThreads).then(
-      async (session) => {
-        if (released) return session.release();
+    open(wideThreads, true).then(
+      (session) => {
+        if (released) return void session.release().catch(() => undefined);
         all.push(session);
         wide = session;
         wideState = 'open';
@@ -101,21 +113,31 @@ export async function poolOf(open: (threads?: number) => Promise<Session>, count
     );
   }
 
-  // A later session that cannot open (out of memory) leaves the pool smaller, not broken: the
-  // model itself opened fine in the first.
-  const opening = Array.from({ length: count - 1 }, () =>
-    open().then(
-      async (session) => {
-        if (released) return session.release();
+  // Pool sessions open when a run waits for one (a request of one text never opens a second). One
+  // that cannot open (out of memory) leaves the pool smaller, not broken: the model itself opened
+  // fine in the first.
+  let pooled = 1;
+  let opening = 0;
+  function grow(): void {
+    if (released || pooled + opening >= expected) return;
+    opening++;
+    open(undefined, true).then(
+      (session) => {
+        opening--;
+        if (released) return void session.release().catch(() => undefined);
+        pooled++;
         all.push(session);
         idle.push(session);
         dispatch();
       },
       () => {
+        opening--;
         expected--;
+        dispatch();
       },
-    ),
-  );
+    );
+  }
+
   return {
     inputNames: first.inputNames,
     outputNames: first.outputNames,
@@ -125,7 +147,10 @@ export async function poolOf(open: (threads?: number) => Promise<Session>, count
     },
     run(feeds, fetches, hint?: RunHint) {
       const whole = hint?.whole === true;
-      if (whole && wideState === 'unopened' && !released) openWide();
+      if (whole && wideState === 'unopened') {
+        wideState = 'wanted';
+        setTimeout(openWide, wideDelayMs).unref();
+      }
       return new Promise((resolve, reject) => {
         queue.push({ feeds, fetches, whole, resolve, reject });
         dispatch();
@@ -134,8 +159,8 @@ export async function poolOf(open: (threads?: number) => Promise<Session>, count
     async release() {
       released = true;
       for (const job of queue.splice(0)) job.reject(new DependencyError('The model session was released.'));
+      // Sessions still opening release themselves when they are ready (their threads do not keep the process alive).
       await Promise.all(all.map((session) => session.release()));
-      await Promise.all([...opening, wideOpening]);
     },
   };
 }

@@ -1,0 +1,16 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { logger } from './logger.ts';
+import { handleInvokeEvent } from './request/invoke-event.ts';
+import type { Services } from './services.ts';
+
+/**
+ * The invoke handler over the process's services, with its middleware. functions/invoke.ts builds
+ * it for Lambda; the local stack and the CLI build the same thing. Apart from the worker's
+ * (worker-handler.ts), so the invoke path does not load the pipeline's modules.
+ */
+export function createInvokeHandler(services: Services) {
+  return middy()
+    .use(injectLambdaContext(logger))
+    .handler((event: unknown) => handleInvokeEvent(event, services));
+}
