@@ -87,7 +87,10 @@ export async function poolOf(
         return;
       }
       const session = idle.shift();
-      if (!session) return grow();
+      if (!session) {
+        grow();
+        return;
+      }
       queue.shift();
       running++;
       start(session, job, () => {
