@@ -28,6 +28,29 @@ export interface PipelineScenarioResult {
    * difference is what the worker's S3/SQS traffic costs it (the emulator runs elsewhere).
    */
   readonly cpuMsPerFile: { readonly pipeline: number; readonly engine: number; readonly emulator: number };
+  /** S3 requests the worker sent per file (median of the rounds), in total and by command. */
+  readonly s3CallsPerFile: { readonly total: number; readonly byCommand: Readonly<Record<string, number>> };
+}
+
+/**
+ * Counts the S3 requests sent through a client, by command (`GetObject`, `PutObject`...). The
+ * worker's client is the services' own; only its `send` is wrapped.
+ */
+function countS3Calls(client: { send: (command: object, options?: unknown) => Promise<unknown> }) {
+  const calls = new Map<string, number>();
+  const send = client.send.bind(client);
+  client.send = (command, options) => {
+    const name = command.constructor.name.replace(/Command$/, '');
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+    return send(command, options);
+  };
+  return {
+    take(): Map<string, number> {
+      const taken = new Map(calls);
+      calls.clear();
+      return taken;
+    },
+  };
 }
 
 const cpuMs = (since: NodeJS.CpuUsage) => {
@@ -88,6 +111,7 @@ export async function runPipelineBench(options: {
     throw error;
   });
   const engine = stack.services.engine as TextEngine;
+  const s3Calls = countS3Calls(stack.services.s3 as unknown as { send: (command: object, options?: unknown) => Promise<unknown> });
   // About two texts in three of the corpus are short (queries, sentences); one in ten is a document.
   const corpus = builtInCorpus(Math.ceil(options.smallFiles * 1.6) + options.longFiles * 40, 7);
   const scenarios = [
@@ -118,15 +142,18 @@ export async function runPipelineBench(options: {
       const pipelineCpu: number[] = [];
       const emulatorCpu: number[] = [];
       const engineCpu: number[] = [];
+      const calls: Map<string, number>[] = [];
       for (let round = 0; round < options.rounds; round++) {
         options.progress(`pipeline ${scenario}: round ${round + 1}/${options.rounds}`);
         const prefix = `${scenario.split(' ')[0]}-${round}/`;
+        s3Calls.take();
         const started = performance.now();
         const cpuStarted = process.cpuUsage();
         const dropped = await ask({ cmd: 'drop', bucket: 'bench-input', prefix, texts });
         if (dropped.kind !== 'dropped') throw new Error(`the drop failed: ${dropped.kind === 'failed' ? dropped.error : dropped.kind}`);
         pipelineMs.push(performance.now() - started);
         pipelineCpu.push(cpuMs(cpuStarted) / texts.length);
+        calls.push(s3Calls.take());
         emulatorCpu.push(dropped.cpuMs / texts.length);
         const engineStarted = performance.now();
         const engineCpuStarted = process.cpuUsage();
@@ -142,6 +169,15 @@ export async function runPipelineBench(options: {
         engineChunksPerSecond: spread(engineMs.map((ms) => (chunks.length * 1000) / ms)),
         vsEngine: roundRatios(pipelineMs, engineMs),
         cpuMsPerFile: { pipeline: spread(pipelineCpu).median, engine: spread(engineCpu).median, emulator: spread(emulatorCpu).median },
+        s3CallsPerFile: {
+          total: spread(calls.map((round) => [...round.values()].reduce((sum, count) => sum + count, 0) / texts.length)).median,
+          byCommand: Object.fromEntries(
+            [...new Set(calls.flatMap((round) => [...round.keys()]))].map((name) => [
+              name,
+              spread(calls.map((round) => (round.get(name) ?? 0) / texts.length)).median,
+            ]),
+          ),
+        },
       });
     }
   } finally {
@@ -156,16 +192,31 @@ export async function runPipelineBench(options: {
   return results;
 }
 
-export function pipelineTable(results: readonly PipelineScenarioResult[]): string {
+/**
+ * On paper, the worker without the emulator beside it (on Lambda): bound by its own CPU per file on
+ * `cores`, against the engine alone's CPU per file on the same cores. Pure.
+ */
+export function workerOnPaper(result: PipelineScenarioResult, cores: number): { filesPerSecond: number; vsEngine: number } {
+  return {
+    filesPerSecond: (cores * 1000) / result.cpuMsPerFile.pipeline,
+    vsEngine: result.cpuMsPerFile.engine / result.cpuMsPerFile.pipeline,
+  };
+}
+
+export function pipelineTable(results: readonly PipelineScenarioResult[], cores = 2): string {
   const f = (value: Spread) => `${value.median.toFixed(1)} (${value.min.toFixed(1)}-${value.max.toFixed(1)})`;
+  const calls = (r: PipelineScenarioResult) =>
+    `${r.s3CallsPerFile.total.toFixed(2)} (${Object.entries(r.s3CallsPerFile.byCommand)
+      .map(([name, count]) => `${name} ${count.toFixed(2)}`)
+      .join(', ')})`;
   return [
     '**pipeline** — upload to `.vectors.json` on the local stack (worker batch 100, window 0.5 s; emulator, notifications and uploads in a process of their own) vs the engine alone on the same chunks',
     '',
-    '| scenario | files | chunks | pipeline files/s | engine alone chunks/s | pipeline / engine (chunks/s) | CPU ms per file: worker / engine alone / emulator and uploads |',
-    '|---|---|---|---|---|---|---|',
-    ...results.map(
-      (r) =>
-        `| ${r.scenario} | ${r.files} | ${r.chunks} | ${f(r.filesPerSecond)} | ${f(r.engineChunksPerSecond)} | ${r.vsEngine.median.toFixed(2)}x | ${r.cpuMsPerFile.pipeline.toFixed(1)} / ${r.cpuMsPerFile.engine.toFixed(1)} / ${r.cpuMsPerFile.emulator.toFixed(1)} |`,
-    ),
+    `| scenario | files | chunks | pipeline files/s | engine alone chunks/s | pipeline / engine (chunks/s) | CPU ms per file: worker / engine alone / emulator and uploads | worker's S3 calls per file | on paper, the worker alone on ${cores} cores: files/s, vs engine |`,
+    '|---|---|---|---|---|---|---|---|---|',
+    ...results.map((r) => {
+      const paper = workerOnPaper(r, cores);
+      return `| ${r.scenario} | ${r.files} | ${r.chunks} | ${f(r.filesPerSecond)} | ${f(r.engineChunksPerSecond)} | ${r.vsEngine.median.toFixed(2)}x | ${r.cpuMsPerFile.pipeline.toFixed(1)} / ${r.cpuMsPerFile.engine.toFixed(1)} / ${r.cpuMsPerFile.emulator.toFixed(1)} | ${calls(r)} | ${paper.filesPerSecond.toFixed(0)}, ${paper.vsEngine.toFixed(2)}x |`;
+    }),
   ].join('\n');
 }

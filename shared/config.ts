@@ -15,6 +15,9 @@ export interface Config {
 
 /** Where the vectors are kept searchable, besides the sidecar documents. */
 export const INDEX_SINKS = ['none', 'lancedb', 's3vectors', 'auto'] as const;
+/** `ORT_INT8_WEIGHTS`: `auto` (unsigned where the CPU's u8s8 kernels saturate), `signed` (as exported), `unsigned`. */
+export const INT8_WEIGHTS = ['auto', 'signed', 'unsigned'] as const;
+export type Int8Weights = (typeof INT8_WEIGHTS)[number];
 export type IndexSinkName = (typeof INDEX_SINKS)[number];
 
 export interface IndexConfig {
@@ -84,6 +87,11 @@ export interface Limits {
   readonly maxBatchTokens: number;
   /** `MAX_BATCH_IMAGES`: images in model runs at once (shared by the sessions). */
   readonly maxBatchImages: number;
+  /**
+   * `BATCH_INVARIANT`: every input in a model run of its own, so its vector does not depend on the
+   * other inputs of the request (dynamic int8 models quantise activations per run, padding included).
+   */
+  readonly batchInvariant: boolean;
   /** `MAX_INPUTS`: texts, images or documents in one request. */
   readonly maxInputs: number;
   /** `MAX_INPUT_BYTES`: largest request body / S3 object the handler will read. */
@@ -107,6 +115,8 @@ export interface RuntimeConfig {
    * Unset: for models up to 512 MiB (see resolveSessionOptions).
    */
   readonly wide?: boolean;
+  /** `ORT_INT8_WEIGHTS`: which storage of an int8 model's weights sessions load (see int8-kernels.ts). */
+  readonly int8Weights: Int8Weights;
 }
 
 export interface S3Config {
@@ -168,7 +178,15 @@ function readRuntime(env: Env): RuntimeConfig {
     thread,
     spinning: readBoolean(env, 'ORT_INTRA_OP_SPINNING', true),
     ...(readString(env, 'ORT_WIDE_SESSION') === undefined ? {} : { wide: readBoolean(env, 'ORT_WIDE_SESSION', true) }),
+    int8Weights: readInt8Weights(env),
   };
+}
+
+function readInt8Weights(env: Env): Int8Weights {
+  const raw = readString(env, 'ORT_INT8_WEIGHTS')?.toLowerCase() ?? 'auto';
+  if (!(INT8_WEIGHTS as readonly string[]).includes(raw))
+    throw new ConfigurationError(`ORT_INT8_WEIGHTS=${JSON.stringify(raw)} is not valid: expected one of ${INT8_WEIGHTS.join(', ')}.`);
+  return raw as Int8Weights;
 }
 
 function readBoolean(env: Env, name: string, fallback: boolean): boolean {
@@ -255,6 +273,7 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
     limits: {
       maxBatchTokens: readInteger(env, 'MAX_BATCH_TOKENS', DEFAULTS.maxBatchTokens),
       maxBatchImages: readInteger(env, 'MAX_BATCH_IMAGES', DEFAULTS.maxBatchImages),
+      batchInvariant: readBoolean(env, 'BATCH_INVARIANT', false),
       maxInputs: readInteger(env, 'MAX_INPUTS', DEFAULTS.maxInputs),
       maxInputBytes: readInteger(env, 'MAX_INPUT_BYTES', DEFAULTS.maxInputBytes),
     },

@@ -1,13 +1,14 @@
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Env, loadConfig } from '../config.ts';
+import { type Config, type Env, loadConfig } from '../config.ts';
+import { cpuFlags, u8s8Saturates, unsignedModelPath, writeUnsignedModel } from '../engines/session/int8-kernels.ts';
 import { optimizedGraphOf, saveOptimizedModel } from '../engines/session/optimize-graph.ts';
 import { describeFailure, toErrorBody, toVectorizerError } from '../errors.ts';
 import { KINDS } from '../kinds/index.ts';
 import { resolveModel } from '../models/resolve.ts';
 import type { ModelType } from '../models/types.ts';
 import { handleEmbeddingRequest } from '../request/handle.ts';
-import type { EmbeddingResponse } from '../request/schema.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../request/schema.ts';
 import { createServices } from '../services.ts';
 import type { CliIo } from './io.ts';
 
@@ -34,6 +35,43 @@ export interface WarmupSummary {
   readonly first_request_ms: number;
   /** The saved optimised graph, or why there is none. */
   readonly optimized_graph: string;
+  /** The unsigned-weight copy of an int8 model (exact on every CPU; see int8-kernels.ts), or why there is none. */
+  readonly unsigned_int8: string;
+  /** How the copy compared with the model as exported on this host, or why it was not compared. */
+  readonly unsigned_int8_check?: string;
+}
+
+/**
+ * Writes the unsigned-weight copy of an int8 model and its optimised graph, and compares its
+ * response with the model's on a host whose u8s8 kernels are exact (elsewhere the model as
+ * exported has no exact result to compare with). Where there is nothing to move, a marker says so.
+ */
+async function prepareUnsignedInt8(
+  config: Config,
+  modelPath: string,
+  request: EmbeddingRequest,
+  expected: EmbeddingResponse,
+): Promise<Pick<WarmupSummary, 'unsigned_int8' | 'unsigned_int8_check'>> {
+  const unsigned = unsignedModelPath(modelPath);
+  await Promise.all([unsigned, `${unsigned}.none`, optimizedGraphOf(unsigned)].map((path) => rm(path, { force: true })));
+  const written = await writeUnsignedModel(modelPath);
+  if ('skipped' in written) {
+    if (written.skipped.includes('no signed int8 weights')) await writeFile(`${unsigned}.none`, '');
+    return { unsigned_int8: `not needed: ${written.skipped}` };
+  }
+  await saveOptimizedModel(written.path);
+  if (u8s8Saturates(process.arch, cpuFlags()))
+    return {
+      unsigned_int8: written.path,
+      unsigned_int8_check: 'not compared on this host: its u8s8 kernels saturate, so the model as exported gives no exact result here',
+    };
+  const check = await createServices({ ...config, runtime: { ...config.runtime, int8Weights: 'unsigned' } });
+  const difference = largestDifference(expected, await handleEmbeddingRequest(request, check).finally(() => check.dispose()));
+  if (difference > 1e-4) {
+    await Promise.all([written.path, optimizedGraphOf(written.path)].map((path) => rm(path, { force: true })));
+    return { unsigned_int8: `not kept: its response differs from the model's by ${difference}` };
+  }
+  return { unsigned_int8: written.path, unsigned_int8_check: `largest difference from the model as exported: ${difference}` };
 }
 
 /**
@@ -42,7 +80,8 @@ export interface WarmupSummary {
  * gives the same response.
  */
 export async function warmupModel(env: Env): Promise<WarmupSummary> {
-  const config = loadConfig(env);
+  // The model as exported first; the unsigned copy is made and compared after.
+  const config = { ...loadConfig(env), runtime: { ...loadConfig(env).runtime, int8Weights: 'signed' as const } };
   const spec = await resolveModel(config.model);
   const modelPath = join(spec.dir, spec.file);
   const graph = optimizedGraphOf(modelPath);
@@ -64,6 +103,7 @@ export async function warmupModel(env: Env): Promise<WarmupSummary> {
       optimized = `not kept: its response differs from the model's by ${difference}`;
     } else optimized = outcome.saved;
   } else optimized = `not saved: ${outcome.skipped}`;
+  const int8 = await prepareUnsignedInt8(config, modelPath, request, response);
   return {
     model_id: services.model.id,
     model_type: services.model.type,
@@ -71,6 +111,7 @@ export async function warmupModel(env: Env): Promise<WarmupSummary> {
     load_ms: Math.round(loaded - started),
     first_request_ms: Math.round(firstRequestMs),
     optimized_graph: optimized,
+    ...int8,
   };
 }
 

@@ -7,8 +7,9 @@ import { createSession } from './session/open.ts';
  * Opens the model's engine: its session starts opening first, on its own thread, while the kind
  * loads its tokenizer or processor here and then checks the model against its contract.
  */
-export async function createEngine(options: Omit<EngineParts, 'opening'>): Promise<Engine> {
-  const opening = createSession(join(options.spec.dir, options.spec.file), options.session);
+export async function createEngine(options: Omit<EngineParts, 'opening'> & { readonly modelPath?: string }): Promise<Engine> {
+  // The file to load, when not the spec's own (the unsigned-weight copy of an int8 model).
+  const opening = createSession(options.modelPath ?? join(options.spec.dir, options.spec.file), options.session);
   try {
     return await KINDS[options.spec.type].open({ ...options, opening });
   } catch (error) {

@@ -86,7 +86,7 @@ export async function openTextModel(options: EngineParts): Promise<TextModel> {
             }
           },
         },
-        session.parallelism,
+        session,
       );
     },
   };

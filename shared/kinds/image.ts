@@ -179,7 +179,7 @@ function imageEngine(session: Session, input: string, output: string, preprocess
     spec,
     async embed(images) {
       const items = images.map((bytes, index) => ({ bytes, index }));
-      const embeddings = await runInBatches(items, () => 1, batchLimits, { prepare, run }, session.parallelism);
+      const embeddings = await runInBatches(items, () => 1, batchLimits, { prepare, run }, session);
       return { embeddings };
     },
     async handle(request, services): Promise<DenseResponse> {
@@ -218,7 +218,7 @@ export const imageKind: ModelKind = {
   output: { onlyOne: true, names: ['image_embeds', 'last_hidden_state'] },
   request: { fields: ['images', 's3_images'], example: EXAMPLE },
   batchLimits: (limits, sessions) => {
-    const share = Math.max(1, Math.floor(limits.maxBatchImages / sessions));
+    const share = limits.batchInvariant ? 1 : Math.max(1, Math.floor(limits.maxBatchImages / sessions));
     return { maxTokens: share, maxItems: share };
   },
   async sampleRequest() {

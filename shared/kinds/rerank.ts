@@ -69,7 +69,7 @@ export const rerankKind: ModelKind = {
   // fastembed-rs reads `logits` by name (src/reranking/impl.rs); a single-output export is read too.
   output: { onlyOne: true, names: ['logits'] },
   request: { fields: ['query', 'documents', 'top_k', 'return_documents', 'raw_scores', 'truncate'], example: EXAMPLE },
-  batchLimits: (limits, sessions) => tokenBatchLimits(limits.maxBatchTokens, sessions),
+  batchLimits: (limits, sessions) => tokenBatchLimits(limits.maxBatchTokens, sessions, limits.batchInvariant),
   sampleRequest: async () => ({ query: 'What is warm-up?', documents: ['Warm-up runs the model once.', 'Bananas are yellow.'] }),
   async open(parts) {
     const model = await openTextModel(parts);

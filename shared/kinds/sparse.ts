@@ -97,7 +97,8 @@ export const sparseKind: ModelKind = {
   ...TOKENIZED_MODEL,
   output: { onlyOne: true, names: ['logits'] },
   request: { fields: ['messages', 's3_file', 'input_type', 'truncate'], example: EXAMPLE },
-  batchLimits: (limits, sessions) => tokenBatchLimits(Math.min(limits.maxBatchTokens, SPARSE_BATCH_TOKENS), sessions),
+  batchLimits: (limits, sessions) =>
+    tokenBatchLimits(Math.min(limits.maxBatchTokens, SPARSE_BATCH_TOKENS), sessions, limits.batchInvariant),
   sampleRequest: async () => ({
     messages: ['Serverless Vectorizer warm-up.', 'A second, slightly longer sentence to batch with the first.'],
   }),

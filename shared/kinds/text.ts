@@ -48,9 +48,9 @@ export function passageEmbedder(tokens: TokenCounter, embed: (texts: string[]) =
   return { reads: 'texts', tokens, embed: coalesce(embed) };
 }
 
-/** Padded tokens in flight share MAX_BATCH_TOKENS; rows per run are capped. */
-export function tokenBatchLimits(budget: number, sessions: number): BatchLimits {
-  return { maxTokens: Math.max(1, Math.floor(budget / sessions)), maxItems: MAX_ROWS_PER_RUN };
+/** Padded tokens in flight share MAX_BATCH_TOKENS; rows per run are capped (at one with BATCH_INVARIANT). */
+export function tokenBatchLimits(budget: number, sessions: number, invariant = false): BatchLimits {
+  return { maxTokens: Math.max(1, Math.floor(budget / sessions)), maxItems: invariant ? 1 : MAX_ROWS_PER_RUN };
 }
 
 export interface TextEngine extends Engine {
@@ -125,7 +125,7 @@ export const textKind: ModelKind = {
   // fastembed-rs (src/text_embedding/output.rs): the only output, then these names in this order.
   output: { onlyOne: true, names: ['text_embeds', 'last_hidden_state', 'sentence_embedding'] },
   request: { fields: ['messages', 's3_file', 'input_type', 'truncate', 'search'], example: TEXT_EXAMPLE },
-  batchLimits: (limits, sessions) => tokenBatchLimits(limits.maxBatchTokens, sessions),
+  batchLimits: (limits, sessions) => tokenBatchLimits(limits.maxBatchTokens, sessions, limits.batchInvariant),
   sampleRequest: async () => ({
     messages: ['Serverless Vectorizer warm-up.', 'A second, slightly longer sentence to batch with the first.'],
   }),

@@ -101,7 +101,7 @@ export interface ModelKind {
   /** The request fields this kind takes, and an example request for error messages. */
   readonly request: { readonly fields: readonly RequestField[]; readonly example: string };
   /** Batch limits of one model run: the budget in flight (MAX_BATCH_TOKENS/IMAGES) shared by `sessions`. */
-  batchLimits(limits: Pick<Limits, 'maxBatchTokens' | 'maxBatchImages'>, sessions: number): BatchLimits;
+  batchLimits(limits: Pick<Limits, 'maxBatchTokens' | 'maxBatchImages' | 'batchInvariant'>, sessions: number): BatchLimits;
   /** A small request that runs every part of the engine once (`vectorizer warmup`). */
   sampleRequest(): Promise<EmbeddingRequest>;
   /** Opens the engine: loads the tokenizer or processor while the session opens, checks the model's contract. */

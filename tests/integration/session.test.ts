@@ -105,11 +105,11 @@ describe('a pool of sessions (ORT_SESSIONS)', () => {
       const name = pool.outputNames[0];
       const shapes = [1, 2, 3, 4, 5, 6].map((rows) => [rows, rows + 2] as const);
       // Whole runs (one input) open the wide session and run on it once it is ready.
-      const runs = shapes.map(([rows, seq], index) => pool.run(feeds(rows, seq), [name], { whole: index % 2 === 0 }));
+      const runs = shapes.map(([rows, seq], index) => pool.run(feeds(rows, seq), [name], { wide: index % 2 === 0 }));
       const pooled = await Promise.all(runs);
       // The wide session opens a second after the first whole run.
       await new Promise((resolve) => setTimeout(resolve, 1500));
-      const later = await Promise.all(shapes.map(([rows, seq]) => pool.run(feeds(rows, seq), [name], { whole: true })));
+      const later = await Promise.all(shapes.map(([rows, seq]) => pool.run(feeds(rows, seq), [name], { wide: true })));
       for (const [index, [rows, seq]] of shapes.entries()) {
         const expected = await single.run(feeds(rows, seq), [name]);
         for (const outputs of [pooled[index], later[index]]) {

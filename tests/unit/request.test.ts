@@ -171,11 +171,16 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ ...lambda, INDEX_URI: 's3://b/index' }).index.uri, 's3://b/index');
   });
   test('sessions and threads: set, or left to the runtime; a pool needs the session thread', () => {
-    assert.deepEqual({ ...loadConfig({ MODEL_ID: 'm' }).runtime }, { thread: true, spinning: true });
+    assert.deepEqual({ ...loadConfig({ MODEL_ID: 'm' }).runtime }, { thread: true, spinning: true, int8Weights: 'auto' });
     assert.deepEqual(
-      { ...loadConfig({ MODEL_ID: 'm', ORT_SESSIONS: '1', ORT_INTRA_OP_THREADS: '2' }).runtime },
-      { sessions: 1, intraOpThreads: 2, thread: true, spinning: true },
+      { ...loadConfig({ MODEL_ID: 'm', ORT_SESSIONS: '1', ORT_INTRA_OP_THREADS: '2', ORT_INT8_WEIGHTS: 'Unsigned' }).runtime },
+      { sessions: 1, intraOpThreads: 2, thread: true, spinning: true, int8Weights: 'unsigned' },
     );
+    assert.throws(
+      () => loadConfig({ MODEL_ID: 'm', ORT_INT8_WEIGHTS: 'u8' }),
+      /ORT_INT8_WEIGHTS="u8" is not valid: expected one of auto, signed, unsigned/,
+    );
+    assert.equal(loadConfig({ MODEL_ID: 'm', BATCH_INVARIANT: 'true' }).limits.batchInvariant, true);
     assert.throws(
       () => loadConfig({ MODEL_ID: 'm', ORT_SESSION_THREAD: 'false', ORT_SESSIONS: '2' }),
       /ORT_SESSIONS=2 needs the session thread/,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchLimitsFor, runInBatches, spreadOver } from '../../shared/engines/batching/run.ts';
+import { batchLimitsFor, preferWide, runInBatches, spreadOver } from '../../shared/engines/batching/run.ts';
+import type { RunHint } from '../../shared/engines/session/types.ts';
 
 const limits = { maxTokens: 4, maxItems: 4 };
 
@@ -106,7 +107,7 @@ test('runInBatches keeps `parallelism` runs in flight (a session pool), results 
         return batch.map((item) => item * 10);
       },
     },
-    2,
+    { parallelism: 2 },
   );
   assert.equal(most, 2, 'two runs at once, never more');
   assert.deepEqual(
@@ -131,7 +132,7 @@ test('runInBatches with parallel runs: after a failed run no new batch starts', 
           return batch;
         },
       },
-      2,
+      { parallelism: 2 },
     ),
     /run 2 failed/,
   );
@@ -156,4 +157,51 @@ test('spreadOver splits the largest batches until every session of a pool has on
   assert.deepEqual(spreadOver([[0, 1], [2]], 2), [[0, 1], [2]], 'already enough batches');
   assert.deepEqual(spreadOver([[5, 6, 7, 8]], 1), [[5, 6, 7, 8]]);
   assert.deepEqual(spreadOver([], 2), []);
+});
+
+test('preferWide: one input, or one long input beside short ones, finishes sooner on one session with every core', () => {
+  assert.equal(preferWide([[0]], [300], 2), true);
+  assert.equal(preferWide([[0], [1, 2, 3]], [500, 8, 8, 8], 2), true);
+  assert.equal(
+    preferWide(
+      [
+        [0, 1],
+        [2, 3],
+      ],
+      [40, 40, 40, 40],
+      2,
+    ),
+    false,
+  );
+  assert.equal(preferWide([[0], [1]], [300, 290], 2), false);
+  assert.equal(preferWide([[0]], [300], 1), false, 'no pool, nothing to choose');
+});
+
+test('runInBatches runs a request that prefers the wide session one batch at a time with the hint, once it is open', async () => {
+  const seen: { hint: RunHint; running: number }[] = [];
+  let running = 0;
+  const stages = {
+    prepare: (batch: number[]) => batch,
+    run: async (batch: number[], hint: RunHint) => {
+      running++;
+      seen.push({ hint, running });
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      running--;
+      return batch;
+    },
+  };
+  // One 500-token text beside three short ones: the pool would leave a session idle.
+  const lengths = [500, 8, 8, 8];
+  const items = [0, 1, 2, 3];
+  const budget = { maxTokens: 512, maxItems: 256 };
+  assert.deepEqual(await runInBatches(items, (item) => lengths[item], budget, stages, { parallelism: 2, wideReady: true }), items);
+  assert.ok(seen.length >= 2 && seen.every(({ hint, running }) => hint.wide === true && running === 1));
+  // Not open yet: spread over the pool, hinted (the hint opens it).
+  seen.length = 0;
+  await runInBatches(items, (item) => lengths[item], budget, stages, { parallelism: 2, wideReady: false });
+  assert.ok(seen.some(({ running }) => running === 2) && seen.every(({ hint }) => hint.wide === true));
+  // Balanced work stays on the pool without the hint.
+  seen.length = 0;
+  await runInBatches(items, () => 40, budget, stages, { parallelism: 2, wideReady: true });
+  assert.ok(seen.every(({ hint }) => hint.wide === false) && seen.some(({ running }) => running === 2));
 });

@@ -130,7 +130,7 @@ test('each run goes to the first session that is idle', async () => {
   );
 });
 
-test('a whole run opens the wide session, runs on the pool until it is ready, then on it alone', async () => {
+test('a wide run opens the wide session, runs on the pool until it is ready, then on it alone', async () => {
   const fake = fakePool(2, 4);
   fake.open(0);
   fake.open(1);
@@ -141,7 +141,7 @@ test('a whole run opens the wide session, runs on the pool until it is ready, th
   await settle();
   fake.finishAll();
   await Promise.all(warm);
-  const early = pool.run(feeds(1), ['y'], { whole: true });
+  const early = pool.run(feeds(1), ['y'], { wide: true });
   await new Promise((resolve) => setTimeout(resolve, 5));
   assert.deepEqual(fake.asked, [undefined, undefined, 4]);
   assert.equal(fake.sessions[0].runs.length + fake.sessions[1].runs.length, 3);
@@ -149,7 +149,7 @@ test('a whole run opens the wide session, runs on the pool until it is ready, th
   await early;
   fake.openWide();
   await settle();
-  const whole = pool.run(feeds(2), ['y'], { whole: true });
+  const alone = pool.run(feeds(2), ['y'], { wide: true });
   await settle();
   assert.deepEqual(
     fake.wide.runs.map((run) => run.tag),
@@ -160,17 +160,30 @@ test('a whole run opens the wide session, runs on the pool until it is ready, th
   await settle();
   assert.equal(fake.sessions[0].runs.length + fake.sessions[1].runs.length, 3);
   fake.wide.runs[0].finish();
-  await whole;
+  await alone;
   await settle();
   assert.equal(fake.sessions[0].runs.length + fake.sessions[1].runs.length, 4);
-  // A whole run that comes while the pool is busy takes a pool session rather than wait.
-  const busyWhole = pool.run(feeds(4), ['y'], { whole: true });
+  // A wide run that comes while the pool is busy takes a pool session rather than wait.
+  const busyWide = pool.run(feeds(4), ['y'], { wide: true });
   await settle();
   assert.equal(fake.wide.runs.length, 1);
   for (const { runs } of fake.sessions) for (const run of runs) run.finish();
   await batch;
-  await busyWhole;
+  await busyWide;
   assert.equal(fake.asked.filter((threads) => threads === 4).length, 1, 'the wide session is opened once');
+  // Under load (wide runs waiting behind a wide run) the waiting ones go to the pool's sessions, two at once.
+  const first = pool.run(feeds(5), ['y'], { wide: true });
+  await settle();
+  assert.equal(fake.wide.runs.length, 2);
+  const together = [first, ...[6, 7].map((tag) => pool.run(feeds(tag), ['y'], { wide: true }))];
+  await settle();
+  fake.wide.runs[1].finish();
+  await settle();
+  assert.equal(fake.wide.runs.length, 2);
+  const onPool = fake.sessions.flatMap(({ runs }) => runs.map((run) => run.tag));
+  assert.ok(onPool.includes('6') && onPool.includes('7'), `both on the pool: ${onPool}`);
+  fake.finishAll();
+  await Promise.all(together);
 });
 
 test('a session that fails to open makes the pool smaller, and release fails the runs still waiting', async () => {

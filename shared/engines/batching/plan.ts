@@ -23,7 +23,8 @@ const RUN_OVERHEAD_TOKENS = 16;
  */
 const ATTENTION_LENGTH_SCALE = 2304;
 
-function batchCost(rows: number, longest: number): number {
+/** Estimated compute of one run, in token-equivalents (padding, attention and the run's overhead included). Pure. */
+export function batchCost(rows: number, longest: number): number {
   return rows * longest * (1 + longest / ATTENTION_LENGTH_SCALE) + RUN_OVERHEAD_TOKENS;
 }
 

@@ -5,7 +5,7 @@ import type { InputTensor, OutputTensor, RunHint, Session, SessionOptions } from
 interface Queued {
   readonly feeds: Readonly<Record<string, InputTensor>>;
   readonly fetches: readonly string[];
-  readonly whole: boolean;
+  readonly wide: boolean;
   resolve(outputs: Record<string, OutputTensor>): void;
   reject(error: unknown): void;
 }
@@ -21,9 +21,9 @@ interface Queued {
  * them; a request's queued runs go to each session as soon as it opens (a cold start waits for one
  * session, no request is left on it alone, and a one-off command of one text opens one session).
  *
- * A run that is a request's only one (`hint.whole`: one text cannot be split across sessions)
- * goes to the wide session, one session with every thread (`wideThreads`), when the others are
- * idle. It is opened after the first such run (until it is ready, those runs take a pool session) and
+ * A run hinted `wide` (a request that one session with every core finishes sooner: one text
+ * cannot be split across sessions; see runInBatches) goes to the wide session, one session with every thread (`wideThreads`), when the others are
+ * idle and no other run waits (under load, two single-threaded runs at once serve more). It is opened after the first such run (until it is ready, those runs take a pool session) and
  * runs alone: while it runs, the pool's sessions wait, because its threads and theirs on the same
  * cores ran batches 1.45x slower than the pool alone.
  */
@@ -39,13 +39,13 @@ export function openSessionPool(
   );
 }
 
-/** How long after the first whole run the wide session starts to open (see poolOf). */
+/** How long after the first wide run the wide session starts to open (see poolOf). */
 const WIDE_OPEN_DELAY_MS = 1000;
 
 /**
  * The pool's scheduling over sessions that `open` makes: with no thread count a pool session,
  * with one the wide session; all but the first in the `background`. The wide session opens a
- * while (`wideDelayMs`) after the first whole run rather than at once: a one-off command (the CLI,
+ * while (`wideDelayMs`) after the first run hinted `wide` rather than at once: a one-off command (the CLI,
  * one text) is done by then and never pays for it, and its opening does not take a core from the
  * request that asked for it.
  */
@@ -78,7 +78,8 @@ export async function poolOf(
   function dispatch(): void {
     while (queue.length > 0 && wideState !== 'busy') {
       const job = queue[0];
-      if (job.whole && wideState === 'open' && running === 0 && wide) {
+      // Alone means alone: under load (runs waiting behind it) the pool's sessions serve more.
+      if (job.wide && wideState === 'open' && running === 0 && queue.length === 1 && wide) {
         queue.shift();
         wideState = 'busy';
         start(wide, job, () => {
@@ -148,14 +149,17 @@ export async function poolOf(
     get parallelism() {
       return expected;
     },
+    get wideReady() {
+      return wideState === 'open' || wideState === 'busy';
+    },
     run(feeds, fetches, hint?: RunHint) {
-      const whole = hint?.whole === true;
-      if (whole && wideState === 'unopened') {
+      const wide = hint?.wide === true;
+      if (wide && wideState === 'unopened') {
         wideState = 'wanted';
         setTimeout(openWide, wideDelayMs).unref();
       }
       return new Promise((resolve, reject) => {
-        queue.push({ feeds, fetches, whole, resolve, reject });
+        queue.push({ feeds, fetches, wide, resolve, reject });
         dispatch();
       });
     },

@@ -29,8 +29,11 @@ export type DeclaredShape = readonly (number | string)[];
 
 /** What the caller knows about a run that a pool can use to place it. */
 export interface RunHint {
-  /** The request's only run (one input, nothing to split): it may have every core to itself. */
-  readonly whole?: boolean;
+  /**
+   * The request would finish sooner on one session with every core than spread over the pool's
+   * single-threaded ones (one input, or one long input beside short ones): see runInBatches.
+   */
+  readonly wide?: boolean;
 }
 
 export interface Session {
@@ -40,6 +43,8 @@ export interface Session {
   readonly shapes: Readonly<Record<string, DeclaredShape>>;
   /** Runs that proceed at once (the sessions of a pool); callers keep this many in flight. */
   readonly parallelism: number;
+  /** True when a pool's wide session (every core) is open and takes runs hinted `wide`. */
+  readonly wideReady?: boolean;
   run(feeds: Readonly<Record<string, InputTensor>>, fetches: readonly string[], hint?: RunHint): Promise<Record<string, OutputTensor>>;
   release(): Promise<void>;
 }
