@@ -15,8 +15,8 @@ export interface Config {
 
 /** Where the vectors are kept searchable, besides the sidecar documents. */
 export const INDEX_SINKS = ['none', 'lancedb', 's3vectors', 'auto'] as const;
-/** `ORT_INT8_WEIGHTS`: `auto` (unsigned where the CPU's u8s8 kernels saturate), `signed` (as exported), `unsigned`. */
-export const INT8_WEIGHTS = ['auto', 'signed', 'unsigned'] as const;
+/** `ORT_INT8_WEIGHTS`: `auto` (per CPU: see int8-kernels.ts), `exported` (the file as it is), `signed`, `unsigned`. */
+export const INT8_WEIGHTS = ['auto', 'exported', 'signed', 'unsigned'] as const;
 export type Int8Weights = (typeof INT8_WEIGHTS)[number];
 export type IndexSinkName = (typeof INDEX_SINKS)[number];
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from './config.ts';
 import { createEngine } from './engines/index.ts';
-import { cpuFlags, int8ModelFor, u8s8Saturates } from './engines/session/int8-kernels.ts';
+import { cpuFlags, int8ModelFor } from './engines/session/int8-kernels.ts';
 import { externalDataOf } from './engines/session/model-file.js';
 import { resolveSessionOptions } from './engines/session/sizing.ts';
 import { ConfigurationError, VectorizerError } from './errors.ts';
@@ -56,7 +56,7 @@ export async function createServices(
   // Nothing heavy is imported before this: the session thread should start as early as possible.
   const model = await resolveModel(config.model, { onProgress: options.onProgress });
   const session = resolveSessionOptions(config.runtime, modelBytes(join(model.dir, model.file)), availableParallelism());
-  const int8 = await int8ModelFor(join(model.dir, model.file), config.runtime.int8Weights, u8s8Saturates(process.arch, cpuFlags()));
+  const int8 = await int8ModelFor(join(model.dir, model.file), config.runtime.int8Weights, process.arch, cpuFlags());
   const opening = createEngine({ spec: model, limits: config.limits, session, modelPath: int8.path }).catch((cause: unknown) => {
     // ONNX Runtime's own message (a missing external-data file, a corrupt graph) is the useful part.
     if (cause instanceof VectorizerError) throw cause;

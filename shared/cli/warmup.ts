@@ -1,7 +1,8 @@
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Config, type Env, loadConfig } from '../config.ts';
-import { cpuFlags, u8s8Saturates, unsignedModelPath, writeUnsignedModel } from '../engines/session/int8-kernels.ts';
+import { cpuFlags, nothingToMovePath, storedCopyPath, u8s8Saturates, writeStoredCopy } from '../engines/session/int8-kernels.ts';
+import type { WeightStorage } from '../engines/session/int8-weights.ts';
 import { optimizedGraphOf, saveOptimizedModel } from '../engines/session/optimize-graph.ts';
 import { describeFailure, toErrorBody, toVectorizerError } from '../errors.ts';
 import { KINDS } from '../kinds/index.ts';
@@ -35,43 +36,49 @@ export interface WarmupSummary {
   readonly first_request_ms: number;
   /** The saved optimised graph, or why there is none. */
   readonly optimized_graph: string;
-  /** The unsigned-weight copy of an int8 model (exact on every CPU; see int8-kernels.ts), or why there is none. */
-  readonly unsigned_int8: string;
-  /** How the copy compared with the model as exported on this host, or why it was not compared. */
-  readonly unsigned_int8_check?: string;
+  /**
+   * The int8 model's copies with its weights stored the other way (see int8-kernels.ts): for each
+   * storage, the copy's path and how it compared with the model as exported, or why there is none.
+   */
+  readonly int8_weights: Readonly<Record<WeightStorage, string>>;
 }
 
 /**
- * Writes the unsigned-weight copy of an int8 model and its optimised graph, and compares its
- * response with the model's on a host whose u8s8 kernels are exact (elsewhere the model as
- * exported has no exact result to compare with). Where there is nothing to move, a marker says so.
+ * Writes the copies of an int8 model with its weights stored signed and unsigned (each where the
+ * model stores them otherwise) and their optimised graphs, and compares each copy's response with
+ * the model's on a host whose u8s8 kernels are exact (elsewhere one of the two has no exact
+ * result to compare with). Where there is nothing to move, a marker says so.
  */
-async function prepareUnsignedInt8(
+async function prepareInt8Copies(
   config: Config,
   modelPath: string,
   request: EmbeddingRequest,
   expected: EmbeddingResponse,
-): Promise<Pick<WarmupSummary, 'unsigned_int8' | 'unsigned_int8_check'>> {
-  const unsigned = unsignedModelPath(modelPath);
-  await Promise.all([unsigned, `${unsigned}.none`, optimizedGraphOf(unsigned)].map((path) => rm(path, { force: true })));
-  const written = await writeUnsignedModel(modelPath);
-  if ('skipped' in written) {
-    if (written.skipped.includes('no signed int8 weights')) await writeFile(`${unsigned}.none`, '');
-    return { unsigned_int8: `not needed: ${written.skipped}` };
+): Promise<Record<WeightStorage, string>> {
+  const exact = !u8s8Saturates(process.arch, cpuFlags());
+  const outcome = { signed: '', unsigned: '' };
+  for (const storage of ['unsigned', 'signed'] as const) {
+    const copy = storedCopyPath(modelPath, storage);
+    await Promise.all([copy, nothingToMovePath(modelPath, storage), optimizedGraphOf(copy)].map((path) => rm(path, { force: true })));
+    const written = await writeStoredCopy(modelPath, storage);
+    if ('skipped' in written) {
+      outcome[storage] = `none: ${written.skipped}`;
+      continue;
+    }
+    await saveOptimizedModel(written.path);
+    if (!exact) {
+      outcome[storage] =
+        `${written.path} (not compared on this host: its u8s8 kernels saturate, so one of the two gives no exact result here)`;
+      continue;
+    }
+    const check = await createServices({ ...config, runtime: { ...config.runtime, int8Weights: storage } });
+    const difference = largestDifference(expected, await handleEmbeddingRequest(request, check).finally(() => check.dispose()));
+    if (difference > 1e-4) {
+      await Promise.all([written.path, optimizedGraphOf(written.path)].map((path) => rm(path, { force: true })));
+      outcome[storage] = `not kept: its response differs from the model's by ${difference}`;
+    } else outcome[storage] = `${written.path} (largest difference from the model as exported: ${difference})`;
   }
-  await saveOptimizedModel(written.path);
-  if (u8s8Saturates(process.arch, cpuFlags()))
-    return {
-      unsigned_int8: written.path,
-      unsigned_int8_check: 'not compared on this host: its u8s8 kernels saturate, so the model as exported gives no exact result here',
-    };
-  const check = await createServices({ ...config, runtime: { ...config.runtime, int8Weights: 'unsigned' } });
-  const difference = largestDifference(expected, await handleEmbeddingRequest(request, check).finally(() => check.dispose()));
-  if (difference > 1e-4) {
-    await Promise.all([written.path, optimizedGraphOf(written.path)].map((path) => rm(path, { force: true })));
-    return { unsigned_int8: `not kept: its response differs from the model's by ${difference}` };
-  }
-  return { unsigned_int8: written.path, unsigned_int8_check: `largest difference from the model as exported: ${difference}` };
+  return outcome;
 }
 
 /**
@@ -80,8 +87,8 @@ async function prepareUnsignedInt8(
  * gives the same response.
  */
 export async function warmupModel(env: Env): Promise<WarmupSummary> {
-  // The model as exported first; the unsigned copy is made and compared after.
-  const config = { ...loadConfig(env), runtime: { ...loadConfig(env).runtime, int8Weights: 'signed' as const } };
+  // The model as exported first; the copies with its weights stored otherwise are made and compared after.
+  const config = { ...loadConfig(env), runtime: { ...loadConfig(env).runtime, int8Weights: 'exported' as const } };
   const spec = await resolveModel(config.model);
   const modelPath = join(spec.dir, spec.file);
   const graph = optimizedGraphOf(modelPath);
@@ -103,7 +110,7 @@ export async function warmupModel(env: Env): Promise<WarmupSummary> {
       optimized = `not kept: its response differs from the model's by ${difference}`;
     } else optimized = outcome.saved;
   } else optimized = `not saved: ${outcome.skipped}`;
-  const int8 = await prepareUnsignedInt8(config, modelPath, request, response);
+  const int8 = await prepareInt8Copies(config, modelPath, request, response);
   return {
     model_id: services.model.id,
     model_type: services.model.type,
@@ -111,7 +118,7 @@ export async function warmupModel(env: Env): Promise<WarmupSummary> {
     load_ms: Math.round(loaded - started),
     first_request_ms: Math.round(firstRequestMs),
     optimized_graph: optimized,
-    ...int8,
+    int8_weights: int8,
   };
 }
 

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as ort from 'onnxruntime-node';
-import { int8ModelFor, u8s8Saturates, unsignedModelPath } from '../../shared/engines/session/int8-kernels.ts';
+import {
+  int8ModelFor,
+  nothingToMovePath,
+  preferredStorage,
+  storedCopyPath,
+  u8s8Saturates,
+} from '../../shared/engines/session/int8-kernels.ts';
 import { shiftInt8Weights } from '../../shared/engines/session/int8-weights.ts';
 import { ELEM, encodeModel, node, tensor, valueInfo } from '../fixtures/onnx-builder.ts';
 
@@ -104,7 +110,16 @@ describe('int8 weights, signed and unsigned', () => {
     assert.equal(u8s8Saturates('x64', new Set(['avx2', 'avx512_vnni'])), false);
     assert.equal(u8s8Saturates('x64', new Set(['avx2', 'avx_vnni'])), false);
     assert.equal(u8s8Saturates('arm64', new Set()), false);
-    assert.equal(unsignedModelPath('/m/onnx/model_quantized.onnx'), '/m/onnx/model_quantized.u8u8.onnx');
+    assert.equal(storedCopyPath('/m/onnx/model_quantized.onnx', 'unsigned'), '/m/onnx/model_quantized.u8u8.onnx');
+    assert.equal(storedCopyPath('/m/onnx/model_quantized.onnx', 'signed'), '/m/onnx/model_quantized.u8s8.onnx');
+  });
+
+  test('auto: unsigned where u8s8 saturates, signed where VNNI runs it exactly, as exported elsewhere', () => {
+    assert.equal(preferredStorage('auto', 'x64', new Set(['avx2'])), 'unsigned');
+    assert.equal(preferredStorage('auto', 'x64', new Set(['avx2', 'avx512_vnni'])), 'signed');
+    assert.equal(preferredStorage('auto', 'arm64', new Set()), undefined);
+    assert.equal(preferredStorage('exported', 'x64', new Set(['avx2'])), undefined);
+    assert.equal(preferredStorage('signed', 'x64', new Set(['avx2'])), 'signed');
   });
 });
 
@@ -115,29 +130,40 @@ describe('which file a session loads (ORT_INT8_WEIGHTS)', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
+  const avx2 = new Set(['avx2']);
+  const vnni = new Set(['avx2', 'avx512_vnni']);
+
   test('where u8s8 saturates, the unsigned copy is written once beside the model and loaded after', async () => {
     const model = join(dir, 'model_quantized.onnx');
     await writeFile(model, signedModel());
-    assert.equal((await int8ModelFor(model, 'auto', false)).path, model);
-    assert.equal((await int8ModelFor(model, 'signed', true)).path, model);
-    const chosen = await int8ModelFor(model, 'auto', true);
-    assert.equal(chosen.path, unsignedModelPath(model));
+    assert.equal((await int8ModelFor(model, 'exported', 'x64', avx2)).path, model);
+    // Signed already, and VNNI runs it exactly: loaded as it is (a marker says there is nothing to move).
+    assert.equal((await int8ModelFor(model, 'auto', 'x64', vnni)).path, model);
+    assert.ok(existsSync(nothingToMovePath(model, 'signed')));
+    const chosen = await int8ModelFor(model, 'auto', 'x64', avx2);
+    assert.equal(chosen.path, storedCopyPath(model, 'unsigned'));
     assert.match(chosen.note, /4 tensors moved/);
     const written = (await stat(chosen.path)).mtimeMs;
-    const again = await int8ModelFor(model, 'unsigned', false);
+    const again = await int8ModelFor(model, 'unsigned', 'arm64', new Set());
     assert.equal(again.path, chosen.path);
     assert.equal((await stat(again.path)).mtimeMs, written, 'not written again');
     assert.deepEqual(Array.from(await run(await readFile(chosen.path), input)), Array.from(await run(signedModel(), input)));
+    // And back: a VNNI host gets the signed storage of an unsigned model.
+    const unsignedModel = join(dir, 'unsigned.onnx');
+    await writeFile(unsignedModel, await readFile(chosen.path));
+    const signedCopy = await int8ModelFor(unsignedModel, 'auto', 'x64', vnni);
+    assert.equal(signedCopy.path, storedCopyPath(unsignedModel, 'signed'));
+    assert.deepEqual(Array.from(await run(await readFile(signedCopy.path), input)), Array.from(await run(signedModel(), input)));
   });
 
   test('a model with nothing to move is marked so that later cold starts do not read it again', async () => {
     const model = join(dir, 'model.onnx');
     await writeFile(model, floatModel());
-    const chosen = await int8ModelFor(model, 'auto', true);
+    const chosen = await int8ModelFor(model, 'auto', 'x64', avx2);
     assert.equal(chosen.path, model);
-    assert.match(chosen.note, /no signed int8 weights/);
-    assert.ok(existsSync(`${unsignedModelPath(model)}.none`));
-    assert.equal(existsSync(unsignedModelPath(model)), false);
-    assert.match((await int8ModelFor(model, 'auto', true)).note, /no signed int8 weights/);
+    assert.match(chosen.note, /nothing to move/);
+    assert.ok(existsSync(nothingToMovePath(model, 'unsigned')));
+    assert.equal(existsSync(storedCopyPath(model, 'unsigned')), false);
+    assert.match((await int8ModelFor(model, 'auto', 'x64', avx2)).note, /already unsigned or not int8/);
   });
 });

@@ -178,7 +178,7 @@ describe('loadConfig', () => {
     );
     assert.throws(
       () => loadConfig({ MODEL_ID: 'm', ORT_INT8_WEIGHTS: 'u8' }),
-      /ORT_INT8_WEIGHTS="u8" is not valid: expected one of auto, signed, unsigned/,
+      /ORT_INT8_WEIGHTS="u8" is not valid: expected one of auto, exported, signed, unsigned/,
     );
     assert.equal(loadConfig({ MODEL_ID: 'm', BATCH_INVARIANT: 'true' }).limits.batchInvariant, true);
     assert.throws(

@@ -1,16 +1,19 @@
 /**
- * Which file of an int8 model a session loads on this CPU (see int8-weights.ts): where ONNX
- * Runtime's u8s8 kernels saturate (x86 without VNNI), the model with unsigned weights, which gives
- * the exact int8 result there; elsewhere the model as exported (u8s8 runs the VNNI kernels).
- * `vectorizer warmup` writes the unsigned file when the image is built; a cold start on such a CPU
- * without one writes it then.
+ * Which storage of an int8 model's weights a session loads on this CPU (see int8-weights.ts):
+ * - x86 without VNNI: unsigned. Its u8s8 kernels saturate; u8u8 gives the exact int8 result.
+ * - x86 with VNNI: signed. u8s8 is exact there and ran MiniLM 1.34x faster than u8u8 (300 mixed
+ *   texts, 5 interleaved rounds: scripts/batch-invariance.ts).
+ * - elsewhere (ARM): the file as exported (both are exact).
+ * A model stored otherwise gets a copy beside it (`<file>.u8u8.onnx`, `<file>.u8s8.onnx`): the
+ * same integers after the zero point, so the same vectors. `vectorizer warmup` writes both when
+ * the image is built; a cold start without the one it needs writes it then.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Int8Weights } from '../../config.ts';
-import { shiftInt8Weights } from './int8-weights.ts';
+import { shiftInt8Weights, type WeightStorage } from './int8-weights.ts';
 import { externalDataOf } from './model-file.js';
 
 /**
@@ -23,6 +26,17 @@ export function u8s8Saturates(arch: string, flags: ReadonlySet<string>): boolean
   return arch === 'x64' && !flags.has('avx512_vnni') && !flags.has('avx_vnni') && !flags.has('amx_int8');
 }
 
+/**
+ * The weight storage to load for a setting on this CPU, or undefined for the file as exported.
+ * Pure. @example preferredStorage('auto', 'x64', new Set(['avx2'])) // 'unsigned'
+ */
+export function preferredStorage(setting: Int8Weights, arch: string, flags: ReadonlySet<string>): WeightStorage | undefined {
+  if (setting === 'exported') return undefined;
+  if (setting !== 'auto') return setting;
+  if (arch !== 'x64') return undefined;
+  return u8s8Saturates(arch, flags) ? 'unsigned' : 'signed';
+}
+
 /** This CPU's feature flags (Linux's /proc/cpuinfo); empty where it cannot be read. */
 export function cpuFlags(): Set<string> {
   try {
@@ -33,10 +47,16 @@ export function cpuFlags(): Set<string> {
   }
 }
 
-/** Where a model's unsigned-weight copy lives. @example unsignedModelPath('/m/onnx/model_quantized.onnx') // '/m/onnx/model_quantized.u8u8.onnx' */
-export function unsignedModelPath(modelPath: string): string {
-  return `${modelPath.replace(/\.onnx$/i, '')}.u8u8.onnx`;
+/**
+ * Where a model's copy with weights stored `storage` lives.
+ * @example storedCopyPath('/m/onnx/model_quantized.onnx', 'unsigned') // '/m/onnx/model_quantized.u8u8.onnx'
+ */
+export function storedCopyPath(modelPath: string, storage: WeightStorage): string {
+  return `${modelPath.replace(/\.onnx$/i, '')}.${storage === 'unsigned' ? 'u8u8' : 'u8s8'}.onnx`;
 }
+
+/** Marks a model that has nothing to move to `storage`, so that later starts do not read it again. */
+export const nothingToMovePath = (modelPath: string, storage: WeightStorage) => `${storedCopyPath(modelPath, storage)}.none`;
 
 const fresh = (path: string, model: string) => {
   try {
@@ -53,21 +73,26 @@ export interface Int8Choice {
   readonly note: string;
 }
 
-const NOTHING_TO_MOVE = 'it has no signed int8 weights';
+const NOTHING_TO_MOVE = 'nothing to move';
 
 /**
- * Writes the model's unsigned-weight copy beside it (or, where the model's folder is read-only,
- * in the temporary folder) and returns its path with how many tensors moved, or why there is none.
+ * Writes the model's copy with weights stored `storage` beside it (or, where the model's folder is
+ * read-only, in the temporary folder) and returns its path and how many tensors moved; or why
+ * there is none (a marker is left when there is nothing to move).
  */
-export async function writeUnsignedModel(modelPath: string): Promise<{ path: string; tensors: number } | { skipped: string }> {
+export async function writeStoredCopy(
+  modelPath: string,
+  storage: WeightStorage,
+): Promise<{ path: string; tensors: number } | { skipped: string }> {
   if (externalDataOf(modelPath)) return { skipped: 'its weights are in an external data file' };
-  const outcome = shiftInt8Weights(await readFile(modelPath), 'unsigned');
+  const outcome = shiftInt8Weights(await readFile(modelPath), storage);
   if ('skipped' in outcome) return outcome;
-  if (outcome.tensors === 0) return { skipped: NOTHING_TO_MOVE };
-  for (const target of [
-    unsignedModelPath(modelPath),
-    join(tmpdir(), `vectorizer-${process.pid}-${basename(unsignedModelPath(modelPath))}`),
-  ]) {
+  if (outcome.tensors === 0) {
+    await writeFile(nothingToMovePath(modelPath, storage), '').catch(() => undefined);
+    return { skipped: `${NOTHING_TO_MOVE}: it has no int8 weights stored otherwise` };
+  }
+  const copy = storedCopyPath(modelPath, storage);
+  for (const target of [copy, join(tmpdir(), `vectorizer-${process.pid}-${basename(copy)}`)]) {
     const partial = `${target}.partial`;
     try {
       await writeFile(partial, outcome.model);
@@ -77,27 +102,28 @@ export async function writeUnsignedModel(modelPath: string): Promise<{ path: str
       await rm(partial, { force: true }).catch(() => undefined);
     }
   }
-  return { skipped: 'the unsigned copy could not be written' };
+  return { skipped: 'the copy could not be written' };
 }
 
-/** The file to load for `setting` on a CPU that does (or does not) saturate u8s8; see the module comment. */
-export async function int8ModelFor(modelPath: string, setting: Int8Weights, saturates: boolean): Promise<Int8Choice> {
-  if (setting === 'signed') return { path: modelPath, note: 'as exported (ORT_INT8_WEIGHTS=signed)' };
-  if (setting === 'auto' && !saturates) return { path: modelPath, note: 'as exported: this CPU computes u8s8 exactly' };
-  const why = setting === 'unsigned' ? 'ORT_INT8_WEIGHTS=unsigned' : "this CPU's u8s8 kernels saturate (x86 without VNNI)";
-  const unsigned = unsignedModelPath(modelPath);
-  if (fresh(unsigned, modelPath)) return { path: unsigned, note: `unsigned int8 weights (${why})` };
-  // A model found to have nothing to move is marked, so later cold starts do not read it again.
-  const nothing = `${unsigned}.none`;
-  if (fresh(nothing, modelPath)) return { path: modelPath, note: `as exported (${why}, but it has no signed int8 weights)` };
+const WHY: Record<WeightStorage, string> = {
+  unsigned: "this CPU's u8s8 kernels saturate (x86 without VNNI)",
+  signed: 'VNNI runs u8s8 exactly and faster',
+};
+
+/** The file to load for `setting` on this CPU; see the module comment. */
+export async function int8ModelFor(modelPath: string, setting: Int8Weights, arch: string, flags: ReadonlySet<string>): Promise<Int8Choice> {
+  const storage = preferredStorage(setting, arch, flags);
+  if (!storage) return { path: modelPath, note: setting === 'exported' ? 'as exported (ORT_INT8_WEIGHTS=exported)' : 'as exported' };
+  const why = setting === 'auto' ? WHY[storage] : `ORT_INT8_WEIGHTS=${setting}`;
+  const copy = storedCopyPath(modelPath, storage);
+  if (fresh(copy, modelPath)) return { path: copy, note: `${storage} int8 weights (${why})` };
+  if (fresh(nothingToMovePath(modelPath, storage), modelPath))
+    return { path: modelPath, note: `as exported (already ${storage} or not int8)` };
   const started = performance.now();
-  const written = await writeUnsignedModel(modelPath);
-  if ('skipped' in written) {
-    if (written.skipped === NOTHING_TO_MOVE) await writeFile(nothing, '').catch(() => undefined);
-    return { path: modelPath, note: `as exported (${why}, but ${written.skipped})` };
-  }
+  const written = await writeStoredCopy(modelPath, storage);
+  if ('skipped' in written) return { path: modelPath, note: `as exported (${why}, but ${written.skipped})` };
   return {
     path: written.path,
-    note: `unsigned int8 weights (${why}): ${written.tensors} tensors moved in ${Math.round(performance.now() - started)} ms at cold start; \`vectorizer warmup\` does it at build time`,
+    note: `${storage} int8 weights (${why}): ${written.tensors} tensors moved in ${Math.round(performance.now() - started)} ms at start; \`vectorizer warmup\` does it at build time`,
   };
 }
