@@ -277,9 +277,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       options.progress(`latency: ${name}`);
       const result = results.get(name)!;
       // Warm-up of the small-request path, untimed, for every contender alike: this project opens
-      // its wide session (every core, for requests of one input) a second after the first one.
+      // its wide session (every core, for requests of one input) a second after the first one,
+      // which takes up to about a second more for fp32 MiniLM.
       await children.get(name)!.ask({ cmd: 'latency', size: 1, repeats: 3 });
-      await settle(1500);
+      await settle(3000);
       const one = await children.get(name)!.ask({ cmd: 'latency', size: 1, repeats: options.latencyRepeats });
       const eight = await children.get(name)!.ask({ cmd: 'latency', size: 8, repeats: options.latencyRepeats });
       const many = await children.get(name)!.ask({ cmd: 'latency', size: 32, repeats: Math.max(2, Math.ceil(options.latencyRepeats / 4)) });

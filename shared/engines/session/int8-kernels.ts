@@ -93,7 +93,8 @@ export async function writeStoredCopy(
   }
   const copy = storedCopyPath(modelPath, storage);
   for (const target of [copy, join(tmpdir(), `vectorizer-${process.pid}-${basename(copy)}`)]) {
-    const partial = `${target}.partial`;
+    // Named per writer: processes starting at once on the same model each write their own, then rename.
+    const partial = `${target}.${process.pid}-${Math.random().toString(36).slice(2)}.partial`;
     try {
       await writeFile(partial, outcome.model);
       await rename(partial, target);
