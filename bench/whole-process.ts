@@ -11,6 +11,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { cosine } from '../shared/math/vector.ts';
 import { vectorizerEnv } from './contenders.ts';
 import { builtInCorpus } from './corpus.ts';
 import { roundRatios, type Spread, spread } from './stats.ts';
@@ -92,18 +93,6 @@ function runProcess(command: Command): Promise<Run> {
       }
     });
   });
-}
-
-function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
