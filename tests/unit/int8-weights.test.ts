@@ -156,6 +156,15 @@ describe('which file a session loads (ORT_INT8_WEIGHTS)', () => {
     assert.deepEqual(Array.from(await run(await readFile(signedCopy.path), input)), Array.from(await run(signedModel(), input)));
   });
 
+  test('a file that is not a graph is left to the session, which says what is wrong with it', async () => {
+    const model = join(dir, 'broken.onnx');
+    await writeFile(model, 'not an ONNX graph');
+    const chosen = await int8ModelFor(model, 'auto', 'x64', avx2);
+    assert.equal(chosen.path, model);
+    assert.match(chosen.note, /could not be read as an ONNX graph/);
+    assert.equal(existsSync(nothingToMovePath(model, 'unsigned')), false);
+  });
+
   test('a model with nothing to move is marked so that later cold starts do not read it again', async () => {
     const model = join(dir, 'model.onnx');
     await writeFile(model, floatModel());

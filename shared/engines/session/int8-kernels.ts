@@ -85,7 +85,13 @@ export async function writeStoredCopy(
   storage: WeightStorage,
 ): Promise<{ path: string; tensors: number } | { skipped: string }> {
   if (externalDataOf(modelPath)) return { skipped: 'its weights are in an external data file' };
-  const outcome = shiftInt8Weights(await readFile(modelPath), storage);
+  let outcome: ReturnType<typeof shiftInt8Weights>;
+  try {
+    outcome = shiftInt8Weights(await readFile(modelPath), storage);
+  } catch (error) {
+    // Not a graph this edit can read: the session's own load says what is wrong with it.
+    return { skipped: `it could not be read as an ONNX graph (${(error as Error).message})` };
+  }
   if ('skipped' in outcome) return outcome;
   if (outcome.tensors === 0) {
     await writeFile(nothingToMovePath(modelPath, storage), '').catch(() => undefined);
