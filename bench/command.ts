@@ -42,7 +42,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       // The cold scenario (dense text): one request of --cold-texts mixed texts, new process to result.
       cold: { type: 'boolean' },
       'cold-texts': { type: 'string' },
-      // The end-to-end pipeline scenario (dense text): on by default in a full run, off in --quick.
+      // The end-to-end pipeline scenario (dense text): on by default (a 300-file drop in --quick); --no-pipeline leaves it out.
       pipeline: { type: 'boolean' },
       // The index scenario (LanceDB writes and searches): 10k and 100k chunks, 10k in --quick.
       index: { type: 'boolean' },
@@ -136,7 +136,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   }
   let pipelineMarkdown = '';
   const textTarget = targets.find((target) => target.type === 'text');
-  if ((values.pipeline ?? !quick) && textTarget && !values['index-only']) {
+  if ((values.pipeline ?? true) && textTarget && !values['index-only']) {
     io.stderr.write('\n== pipeline (local stack)\n');
     const { pipelineTable, runPipelineBench, workerOnPaper } = await import('./pipeline.ts');
     const results = await runPipelineBench({
