@@ -8,7 +8,7 @@ import { type BenchSpec, CONTENDERS, type Contender, type Item } from './contend
 export type ChildRequest =
   | { readonly cmd: 'prepare' }
   | { readonly cmd: 'run'; readonly from: number; readonly to: number }
-  | { readonly cmd: 'latency'; readonly size: number; readonly repeats: number }
+  | { readonly cmd: 'latency'; readonly size: number; readonly repeats: number; readonly offset?: number }
   | { readonly cmd: 'rss' }
   | { readonly cmd: 'exit' };
 
@@ -59,9 +59,9 @@ async function main(): Promise<void> {
       if (request.cmd === 'latency') {
         const samples: number[] = [];
         for (let repeat = 0; repeat < request.repeats; repeat++) {
-          const from = (repeat * request.size) % Math.max(1, items.length - request.size);
+          const from = ((request.offset ?? 0) + repeat * request.size) % Math.max(1, items.length - request.size);
           const begin = performance.now();
-          await contender.run(items.slice(from, from + request.size));
+          await (contender.runSmall ?? contender.run)(items.slice(from, from + request.size));
           samples.push(performance.now() - begin);
         }
         send({ ok: true, samples });

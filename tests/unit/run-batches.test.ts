@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchLimitsFor, preferWide, runInBatches, spreadOver } from '../../shared/engines/batching/run.ts';
+import { batchLimitsFor, preferWide, runInBatches, spreadOver, wideSpeedup } from '../../shared/engines/batching/run.ts';
 import type { RunHint } from '../../shared/engines/session/types.ts';
 
 const limits = { maxTokens: 4, maxItems: 4 };
@@ -175,6 +175,19 @@ test('preferWide: one input, or one long input beside short ones, finishes soone
   );
   assert.equal(preferWide([[0], [1]], [300, 290], 2), false);
   assert.equal(preferWide([[0]], [300], 1), false, 'no pool, nothing to choose');
+});
+
+test('preferWide: long inputs gain more from every core, so an odd number of them goes wide; two balance the pool', () => {
+  assert.equal(wideSpeedup(64), 1.5);
+  assert.equal(wideSpeedup(128), 1.5);
+  assert.equal(wideSpeedup(320), 1.75);
+  assert.equal(wideSpeedup(512), 2);
+  assert.equal(wideSpeedup(4096), 2);
+  // Three 512-token texts: one lane would run two of them while the other idles.
+  assert.equal(preferWide([[0], [1], [2], [3, 4]], [512, 512, 512, 17, 12], 2), true);
+  // At 1.5 (short inputs) the same shape of plan stays on the pool.
+  assert.equal(preferWide([[0], [1], [2], [3, 4]], [100, 100, 100, 17, 12], 2), false);
+  assert.equal(preferWide([[0], [1]], [512, 512], 2), false, 'two equal long runs, one per lane');
 });
 
 test('runInBatches runs a request that prefers the wide session one batch at a time with the hint, once it is open', async () => {
