@@ -188,6 +188,10 @@ test('preferWide: long inputs gain more from every core, so an odd number of the
   // At 1.5 (short inputs) the same shape of plan stays on the pool.
   assert.equal(preferWide([[0], [1], [2], [3, 4]], [100, 100, 100, 17, 12], 2), false);
   assert.equal(preferWide([[0], [1]], [512, 512], 2), false, 'two equal long runs, one per lane');
+  // One 512-token text among forty short ones: only its own batch gains 2x; the short batches keep the pool.
+  const lengths = [512, ...new Array<number>(40).fill(30)];
+  const plan = [[0], ...Array.from({ length: 8 }, (_, batch) => Array.from({ length: 5 }, (_, row) => 1 + batch * 5 + row))];
+  assert.equal(preferWide(plan, lengths, 2), false);
 });
 
 test('runInBatches runs a request that prefers the wide session one batch at a time with the hint, once it is open', async () => {

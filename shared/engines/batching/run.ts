@@ -67,7 +67,7 @@ const LONG_FROM = 128;
 const LONG_AT = 512;
 
 /**
- * The wide session's speed over one pool session for a request whose longest input has `longest`
+ * The wide session's speed over one pool session on a batch whose longest input has `longest`
  * tokens: 1.5 up to 128 tokens, rising linearly to 2 at 512. Pure.
  * @example wideSpeedup(64) // 1.5
  * @example wideSpeedup(512) // 2
@@ -97,10 +97,11 @@ function makespan(costs: readonly number[], lanes: number): number {
  */
 export function preferWide(plan: readonly (readonly number[])[], lengths: readonly number[], lanes: number): boolean {
   if (lanes < 2 || plan.length === 0) return false;
-  const costs = plan.map((batch) => batchCost(batch.length, Math.max(1, ...batch.map((index) => lengths[index]))));
-  const total = costs.reduce((sum, cost) => sum + cost, 0);
-  const longest = Math.max(1, ...plan.flatMap((batch) => batch.map((index) => lengths[index])));
-  return total / wideSpeedup(longest) < makespan(costs, lanes);
+  const longest = plan.map((batch) => Math.max(1, ...batch.map((index) => lengths[index])));
+  const costs = plan.map((batch, at) => batchCost(batch.length, longest[at]));
+  // Each batch at the wide session's gain for its own length: a large request of mostly short texts stays on the pool.
+  const wide = costs.reduce((sum, cost, at) => sum + cost / wideSpeedup(longest[at]), 0);
+  return wide < makespan(costs, lanes);
 }
 
 /** Where a request's runs go: how many at once, and whether they ask for the wide session. */
