@@ -49,6 +49,8 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
       'index-chunks': { type: 'string' },
       // Only the index scenario (no model needed).
       'index-only': { type: 'boolean', default: false },
+      // Only the pipeline scenario (the first dense text model of --models, or --model-dir/--file).
+      'pipeline-only': { type: 'boolean', default: false },
       // Only the large-documents scenario (the int8 dense model of --models, or --model-dir/--file).
       'large-docs': { type: 'boolean', default: false },
       'kill-after': { type: 'string', default: '0' },
@@ -86,7 +88,8 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   const reports: BenchReport[] = [];
   const coldReports: WholeProcessReport[] = [];
   const coldMarkdown: string[] = [];
-  for (const target of values['index-only'] ? [] : targets) {
+  const only = values['index-only'] || values['pipeline-only'];
+  for (const target of only ? [] : targets) {
     const heavy = target.type === 'sparse' || target.type === 'image';
     const size = Number(values.size ?? (quick ? (heavy ? 6 : 32) : heavy ? 64 : 300));
     io.stderr.write(`\n== ${target.type}: ${target.dir} ${target.file} (${size} items)\n`);
@@ -136,7 +139,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
   }
   let pipelineMarkdown = '';
   const textTarget = targets.find((target) => target.type === 'text');
-  if ((values.pipeline ?? true) && textTarget && !values['index-only']) {
+  if ((values['pipeline-only'] || (values.pipeline ?? true)) && textTarget && !values['index-only']) {
     io.stderr.write('\n== pipeline (local stack)\n');
     const { pipelineTable, runPipelineBench, workerOnPaper } = await import('./pipeline.ts');
     const results = await runPipelineBench({
@@ -167,7 +170,7 @@ export async function runBenchCommand(args: string[], io: CliIo): Promise<number
     io.stdout.write(`\n${pipelineMarkdown}\n`);
   }
   let indexMarkdown = '';
-  if (values.index ?? true) {
+  if ((values.index ?? true) && !values['pipeline-only']) {
     io.stderr.write('\n== index (LanceDB)\n');
     const { indexTable, runIndexBench } = await import('./index.ts');
     const sizes = ((values['index-chunks'] as string | undefined) ?? (quick ? '10000' : '10000,100000')).split(',').map(Number);
