@@ -15,6 +15,8 @@ import type { DownloadProgress } from './models/download.ts';
 import { resolveModel } from './models/resolve.ts';
 import type { ModelSpec } from './models/types.ts';
 import { lazyS3Client } from './storage/client.ts';
+import { createKeyListing, type KeyListing } from './storage/key-listing.ts';
+import { listObjects } from './storage/s3.ts';
 import { createMessageSender, type MessageSender } from './storage/sqs.ts';
 
 /**
@@ -31,6 +33,11 @@ export interface Services {
   readonly s3: S3Client;
   /** The vector index kept in sync with the bucket (`INDEX_SINK`); absent for `none`. */
   readonly index?: IndexSink;
+  /**
+   * Existence checks of the worker's per-file keys (outputs, sidecars, error records), answered by
+   * one listing for the files of a batch instead of a request per key.
+   */
+  readonly listing?: KeyListing;
   /** The worker's own queue (`WORK_QUEUE_URL`), where parts of large documents go; absent when unset. */
   readonly queue?: MessageSender;
   dispose(): Promise<void>;
@@ -96,6 +103,7 @@ export async function createServices(
     engine,
     documents: engine.documentEmbedder(),
     s3,
+    listing: createKeyListing((bucket, prefix, maxPages) => listObjects(s3, bucket, prefix, maxPages)),
     ...(index ? { index } : {}),
     ...(queue ? { queue } : {}),
     async dispose() {

@@ -3,6 +3,7 @@ import { logger } from '../logger.ts';
 import { deleteObject, formatS3Uri, getObjectIfExists, headObject, OUTPUT_MARKER, putJson, type S3ObjectData } from '../storage/s3.ts';
 import { readImageDocument, readTextDocument } from './documents.ts';
 import { DeadlineExceededError, isPermanent, UnsupportedFileTypeError } from './errors.ts';
+import { headUnlessUnlisted } from './lookups.ts';
 import { isMetadataSidecar, sourceOfMetadataSidecar } from './metadata.ts';
 import { buildErrorRecord, errorLocation, isOwnOutputKey, outputLocation, SOURCE_ETAG_METADATA } from './outputs.ts';
 import { deleteParts, partsPlace, storePart } from './part-store.ts';
@@ -132,8 +133,9 @@ export async function processObject(
   try {
     // The output's HEAD and the source's GET go out together: one round trip per file, not three.
     // The GET (which refuses an oversized body before reading it) gives the current ETag and size.
+    // The output's HEAD and the sidecar's GET are skipped when the batch's listing says there is none.
     const [existing, object, sidecar] = await Promise.all([
-      headObject(services.s3, outputLocation(source, config.pipeline)),
+      headUnlessUnlisted(services, outputLocation(source, config.pipeline)),
       getObjectIfExists(services.s3, source, config.limits.maxInputBytes),
       // Metadata matters to the index only: without one, no extra read.
       index ? readMetadataSidecar(services, source) : null,

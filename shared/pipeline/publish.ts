@@ -1,13 +1,14 @@
 import type { IndexDocument } from '../index/types.ts';
 import { logger } from '../logger.ts';
 import type { Services } from '../services.ts';
-import { deleteObject, formatS3Uri, getObjectIfExists, headObject, putJson, type S3ObjectData } from '../storage/s3.ts';
+import { formatS3Uri, getObjectIfExists, putJson, type S3ObjectData } from '../storage/s3.ts';
+import { currentEtag, deleteUnlessUnlisted } from './lookups.ts';
 import { METADATA_SUFFIX, parseMetadataSidecar, sourceMetadata } from './metadata.ts';
 import { type ChunkOutput, errorLocation, outputLocation, SOURCE_ETAG_METADATA, type VectorsDocument } from './outputs.ts';
 import type { Chunking } from './text-chunks.ts';
 
 /** The slice of the services the worker's pipeline uses. */
-export type PipelineServices = Pick<Services, 'config' | 'model' | 'engine' | 'documents' | 's3' | 'index' | 'queue'>;
+export type PipelineServices = Pick<Services, 'config' | 'model' | 'engine' | 'documents' | 's3' | 'listing' | 'index' | 'queue'>;
 
 /** One embedded version of a source, ready to be written. */
 export interface Embedding {
@@ -52,6 +53,7 @@ export async function readMetadataSidecar(
   source: { bucket: string; key: string },
 ): Promise<S3ObjectData | null> {
   const location = { ...source, key: `${source.key}${METADATA_SUFFIX}` };
+  if ((await services.listing?.lookup(location)) === null) return null;
   return (await getObjectIfExists(services.s3, location, services.config.limits.maxInputBytes)) ?? null;
 }
 
@@ -81,16 +83,14 @@ export async function publish(embedding: Embedding, services: PipelineServices):
     embedding.objectMetadata,
     sidecar ? parseMetadataSidecar(sidecar.bytes, formatS3Uri({ ...where, key: `${where.key}${METADATA_SUFFIX}` })) : undefined,
   );
-  await Promise.all([
-    putJson(services.s3, target, document, source.etag ? { [SOURCE_ETAG_METADATA]: source.etag } : undefined),
-    // An error record of an earlier, bad version is stale now.
-    deleteObject(services.s3, errorLocation(where, config.pipeline)),
-  ]);
+  await putJson(services.s3, target, document, source.etag ? { [SOURCE_ETAG_METADATA]: source.etag } : undefined);
   // After the sidecar: a failure here is retried, and the retry finds the index behind the sidecar.
   await index?.replaceSource(indexDocumentOf(document, embedding.texts, metadata));
-  const after = await headObject(services.s3, where);
-  if (after?.etag !== source.etag) {
-    logger.info('object changed while embedding', { source: formatS3Uri(where), embedded: source.etag, now: after?.etag ?? 'deleted' });
+  // The source as it is now (a listing shared with the batch's other files, made after these
+  // writes) and an error record of an earlier, bad version, stale now.
+  const [after] = await Promise.all([currentEtag(services, where), deleteUnlessUnlisted(services, errorLocation(where, config.pipeline))]);
+  if (after !== source.etag) {
+    logger.info('object changed while embedding', { source: formatS3Uri(where), embedded: source.etag, now: after ?? 'deleted' });
     return 'changed';
   }
   logger.info('object embedded', { source: formatS3Uri(where), output: formatS3Uri(target), chunks: document.count });

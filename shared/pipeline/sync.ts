@@ -3,9 +3,8 @@
  * what the index lacks or holds at another etag is embedded, what the bucket no longer has is
  * removed. `vectorizer sync` runs it; it is also how a new model's index is filled.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
 import { ConfigurationError, toVectorizerError } from '../errors.ts';
-import { bareEtag, loadS3Sdk } from '../storage/s3.ts';
+import { listObjects } from '../storage/s3.ts';
 import { IMAGE_EXTENSIONS, TEXT_EXTENSIONS } from './documents.ts';
 import { isMetadataSidecar } from './metadata.ts';
 import { isOwnOutputKey } from './outputs.ts';
@@ -27,18 +26,6 @@ export interface SyncSummary extends SyncProgress {
   readonly seconds: number;
 }
 
-async function listObjects(s3: S3Client, bucket: string, prefix: string): Promise<Map<string, string>> {
-  const { ListObjectsV2Command } = await loadS3Sdk();
-  const objects = new Map<string, string>();
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }));
-    for (const object of page.Contents ?? []) if (object.Key) objects.set(object.Key, bareEtag(object.ETag) ?? '');
-    token = page.NextContinuationToken;
-  } while (token);
-  return objects;
-}
-
 /**
  * Syncs `bucket` (keys under `prefix`) with the index: `concurrency` objects at a time, each
  * through the worker's own path, so the result is what notifications would have produced.
@@ -54,10 +41,11 @@ export async function syncBucket(
   // The files the notifications deliver (every supported suffix): a model that does not embed one
   // gives it an error record, as the worker does for an event.
   const extensions: readonly string[] = [...TEXT_EXTENSIONS, ...IMAGE_EXTENSIONS];
-  const [objects, indexed] = await Promise.all([
+  const [listed, indexed] = await Promise.all([
     listObjects(services.s3, options.bucket, prefix),
     index.listSources(options.bucket, prefix),
   ]);
+  const objects = listed ?? new Map<string, string>(); // every page: never undefined
   const sources = [...objects.keys()].filter(
     (key) =>
       !isOwnOutputKey(key, services.config.pipeline) &&

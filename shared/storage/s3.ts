@@ -263,21 +263,35 @@ export async function putJson(client: S3Client, location: S3Location, body: unkn
   }
 }
 
-/** Keys under a prefix, every page of the listing. */
-export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+/**
+ * The objects under a prefix with their ETags, every page of the listing; undefined when it has
+ * more than `maxPages` pages.
+ */
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  maxPages = Number.POSITIVE_INFINITY,
+): Promise<Map<string, string> | undefined> {
   const { ListObjectsV2Command } = await loadS3Sdk();
-  const keys: string[] = [];
+  const objects = new Map<string, string>();
   let token: string | undefined;
   try {
-    do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    for (let pages = 0; ; pages++) {
+      if (pages >= maxPages) return undefined;
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) if (object.Key) objects.set(object.Key, bareEtag(object.ETag) ?? '');
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      if (!token) return objects;
+    }
   } catch (error) {
     throw toS3Error(error, { bucket, key: prefix }, 'read');
   }
-  return keys;
+}
+
+/** Keys under a prefix, every page of the listing. */
+export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
+  return [...((await listObjects(client, bucket, prefix)) ?? new Map()).keys()];
 }
 
 /** Deletes every key given (a thousand per request); keys already gone are fine. */
