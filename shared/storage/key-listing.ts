@@ -25,6 +25,8 @@ export interface KeyListingOptions {
   readonly windowMs?: number;
   /** How long a prefix whose listing was too long is not listed again. */
   readonly tooLongForMs?: number;
+  /** How long a prefix whose listing failed (access denied, a fault) is not listed again. */
+  readonly failedForMs?: number;
   readonly now?: () => number;
 }
 
@@ -59,18 +61,31 @@ interface Waiting {
  * window are grouped by bucket and folder, and a group of at least `minKeys` is answered by one
  * listing of their common prefix (every page, up to one page per `minKeys` keys asked, so a
  * listing never costs more requests than the HEADs it replaces). Smaller groups, listings that
- * would be longer (a large flat folder, then left alone for a while) and failed listings answer
- * `undefined`: the caller asks the object itself, as it would without a listing. S3 listings are
+ * would be longer (a large flat folder) and failed listings (a bucket the role may not list)
+ * answer `undefined`, and their prefix is left alone for a while: the caller asks the object
+ * itself, as it would without a listing. S3 listings are
  * strongly consistent, so a listing made after a write sees it.
  */
 export function createKeyListing(list: ListPrefix, options: KeyListingOptions = {}): KeyListing {
   const minKeys = options.minKeys ?? 16;
   const windowMs = options.windowMs ?? 5;
   const tooLongForMs = options.tooLongForMs ?? 10 * 60_000;
+  const failedForMs = options.failedForMs ?? 60_000;
   const now = options.now ?? Date.now;
   const waiting = new Map<string, Waiting & { bucket: string }>();
-  const tooLong = new Map<string, number>();
+  /** `bucket/prefix` not to list until the time given (too long); `bucket/` for a bucket whose listing failed. */
+  const resting = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
+
+  function rest(id: string, forMs: number): void {
+    const time = now();
+    // Bounded: expired entries go when the map grows (a long-lived worker sees many prefixes).
+    if (resting.size >= 1000) for (const [key, until] of resting) if (until <= time) resting.delete(key);
+    if (resting.size >= 1000) resting.clear();
+    resting.set(id, time + forMs);
+  }
+  const isResting = (bucket: string, prefix: string) =>
+    (resting.get(`${bucket}/`) ?? 0) > now() || (resting.get(`${bucket}/${prefix}`) ?? 0) > now();
 
   function answer(group: Waiting, listed: (key: string) => Listed): void {
     for (const [key, resolvers] of group.keys) for (const resolve of resolvers) resolve(listed(key));
@@ -79,18 +94,19 @@ export function createKeyListing(list: ListPrefix, options: KeyListingOptions = 
   async function settle(group: Waiting & { bucket: string }): Promise<void> {
     const keys = [...group.keys.keys()];
     const prefix = commonPrefix(keys);
-    const known = `${group.bucket}/${prefix}`;
-    // A prefix found too long before: not listed again for a while (no request spent on it).
-    if (keys.length < minKeys || (tooLong.get(known) ?? 0) > now()) return answer(group, () => undefined);
+    // A prefix found too long before, or a bucket whose listing failed: not listed for a while.
+    if (keys.length < minKeys || isResting(group.bucket, prefix)) return answer(group, () => undefined);
     let listing: Map<string, string> | undefined;
     try {
       listing = await list(group.bucket, prefix, Math.max(1, Math.floor(keys.length / minKeys)));
     } catch {
-      // The objects are asked one by one instead; their own requests report a lasting fault.
+      // The objects are asked one by one instead (their own requests report a lasting fault), and
+      // for a while so is this prefix: a bucket the role may not list costs no failed LIST per batch.
+      rest(`${group.bucket}/`, failedForMs);
       return answer(group, () => undefined);
     }
     if (!listing) {
-      tooLong.set(known, now() + tooLongForMs);
+      rest(`${group.bucket}/${prefix}`, tooLongForMs);
       return answer(group, () => undefined);
     }
     answer(group, (key) => {

@@ -78,12 +78,20 @@ test('a listing may take one page per minKeys keys asked; a longer one answers "
   );
 });
 
-test('a failed listing answers "not known" (the objects are asked one by one) and is tried again next time', async () => {
+test('a failed listing answers "not known" (the objects are asked one by one) and is tried again after a while', async () => {
+  let clock = 0;
   const { list, calls } = fakeList({}, { fail: true });
-  const listing = createKeyListing(list, { minKeys: 16, windowMs: 1 });
-  for (let round = 0; round < 2; round++) {
+  const listing = createKeyListing(list, { minKeys: 16, windowMs: 1, failedForMs: 100, now: () => clock });
+  for (const at of [0, 50, 101]) {
+    clock = at;
     const answers = await Promise.all(keysOf(16).map((key) => listing.lookup({ bucket: 'b', key })));
     assert.ok(answers.every((answer) => answer === undefined));
   }
+  assert.equal(calls.length, 2, 'not listed again within failedForMs');
+  // The whole bucket rests (a role without s3:ListBucket there fails every prefix alike).
+  clock = 150;
+  await Promise.all(keysOf(16, 'other/').map((key) => listing.lookup({ bucket: 'b', key })));
   assert.equal(calls.length, 2);
+  await Promise.all(keysOf(16, 'other/').map((key) => listing.lookup({ bucket: 'another', key })));
+  assert.equal(calls.length, 3, 'another bucket is listed');
 });
