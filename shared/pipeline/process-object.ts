@@ -3,7 +3,7 @@ import { logger } from '../logger.ts';
 import { deleteObject, formatS3Uri, getObjectIfExists, headObject, OUTPUT_MARKER, putJson, type S3ObjectData } from '../storage/s3.ts';
 import { readImageDocument, readTextDocument } from './documents.ts';
 import { DeadlineExceededError, isPermanent, UnsupportedFileTypeError } from './errors.ts';
-import { headUnlessUnlisted } from './lookups.ts';
+import { currentEtag, headUnlessUnlisted } from './lookups.ts';
 import { isMetadataSidecar, sourceOfMetadataSidecar } from './metadata.ts';
 import { buildErrorRecord, errorLocation, isOwnOutputKey, outputLocation, SOURCE_ETAG_METADATA } from './outputs.ts';
 import { deleteParts, partsPlace, storePart } from './part-store.ts';
@@ -130,6 +130,8 @@ export async function processObject(
   if (ref.event === 'removed') return removeObject(ref, services);
   const source = { bucket: ref.bucket, key: ref.key };
   let current: S3ObjectRef = ref;
+  /** The ETag of the version read (none when the read itself failed). */
+  let read = '';
   try {
     // The output's HEAD and the source's GET go out together: one round trip per file, not three.
     // The GET (which refuses an oversized body before reading it) gives the current ETag and size.
@@ -146,6 +148,7 @@ export async function processObject(
     if (object.metadata[OUTPUT_MARKER]) return 'ignored-own-output';
     const head = { etag: object.etag ?? '', size: object.size };
     current = { ...ref, ...head };
+    read = head.etag;
     const sidecarCurrent = Boolean(existing && head.etag && existing.metadata[SOURCE_ETAG_METADATA] === head.etag);
     if (!options.force && sidecarCurrent && (!index || (await index.sourceEtag(source)) === head.etag)) return 'skipped-current';
 
@@ -181,6 +184,11 @@ export async function processObject(
       index?.deleteSource(source),
     ]);
     logger.warn('object refused', { source: formatS3Uri(source), code: failure.code, reason: failure.message });
+    // Overwritten while this version failed (the version read, when it was read): a newer, good
+    // version's outputs may have been written meanwhile and just removed; bring them back.
+    if (read && (await currentEtag(services, source)) !== read) {
+      return processObject({ ...source, event: 'created' }, services, { force: true, work: work.fresh() });
+    }
     return 'error-recorded';
   }
 }

@@ -132,3 +132,55 @@ describe('index race: an older version that finishes last does not win', () => {
     assert.equal(documents.get('race/doc.txt')?.count, 1, 'the short, newer version');
   });
 });
+
+/** Holds the first index delete of `key` (the refused version's cleanup) until released. */
+function slowDelete(sink: IndexSink, key: string, held: { release?: () => void }): IndexSink {
+  let first = true;
+  return {
+    ...sink,
+    async deleteSource(source) {
+      if (source.key === key && first) {
+        first = false;
+        await new Promise<void>((resolve) => {
+          held.release = resolve;
+        });
+      }
+      return sink.deleteSource(source);
+    },
+  };
+}
+
+describe('index race: a refused older version that finishes last does not remove the newer, good one', () => {
+  let indexed: IndexedStack;
+  const held: { release?: () => void } = {};
+  const resources = testResources({ batchSize: 1 });
+  const bucket = resources.names.bucket;
+  const key = 'race/items.json';
+
+  before(async () => {
+    indexed = await startIndexedStack(resources, {}, { wrapIndex: (sink) => slowDelete(sink, key, held) });
+  });
+  after(async () => {
+    held.release?.();
+    await indexed?.stop();
+  });
+
+  test('the newer version is embedded again, and no error record is left', async () => {
+    const { stack, sqs, indexDir } = indexed;
+    const s3 = stack.services.s3;
+    const put = (body: string) => s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    await put('{"not": "an array"');
+    await waitFor('the refused version to reach its index cleanup', async () => (held.release ? true : undefined));
+    await put(JSON.stringify([sentence(3, 5), sentence(4, 6)]));
+    await waitFor('the newer version embedded', async () => {
+      const rows = await lanceRows(indexDir, 'tiny/text').catch(() => []);
+      return rows.length > 0 ? true : undefined;
+    });
+    held.release?.();
+    await drained(sqs, stack.queueUrls[resources.names.queue]);
+    const keys = await listKeys(s3, bucket);
+    assert.ok(!keys.includes(`${key}.error.json`), `no error record: ${keys.join(', ')}`);
+    const documents = await assertAgreement(stack, bucket, await lanceRows(indexDir, 'tiny/text'));
+    assert.equal(documents.get(key)?.count, 2, 'the newer version, in the index and its sidecar');
+  });
+});
