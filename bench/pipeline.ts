@@ -36,7 +36,7 @@ export interface PipelineScenarioResult {
  * Counts the S3 requests sent through a client, by command (`GetObject`, `PutObject`...). The
  * worker's client is the services' own; only its `send` is wrapped.
  */
-function countS3Calls(client: { send: (command: object, options?: unknown) => Promise<unknown> }) {
+export function countS3Calls(client: { send: (command: object, options?: unknown) => Promise<unknown> }) {
   const calls = new Map<string, number>();
   const send = client.send.bind(client);
   client.send = (command, options) => {
