@@ -53,7 +53,12 @@ describe('large documents: a killed stack finishes them after a restart', () => 
     );
     child.stdout?.on('data', (chunk) => (output += chunk));
     child.stderr?.on('data', (chunk) => (output += chunk));
-    return waitFor('the stack to come up', async () => /--endpoint-url (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 60_000);
+    return waitFor('the stack to come up', async () => /--endpoint-url (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], 60_000).catch(
+      (error: unknown) => {
+        process.stderr.write(output);
+        throw error;
+      },
+    );
   }
 
   async function kill(signal: NodeJS.Signals): Promise<void> {
