@@ -8,7 +8,7 @@ import { createSession } from './session/open.ts';
  * loads its tokenizer or processor here and then checks the model against its contract.
  */
 export async function createEngine(options: Omit<EngineParts, 'opening'> & { readonly modelPath?: string }): Promise<Engine> {
-  // The file to load, when not the spec's own (the unsigned-weight copy of an int8 model).
+  // The file to load, when not the spec's own (an int8 model's copy with its weights stored for this CPU).
   const opening = createSession(options.modelPath ?? join(options.spec.dir, options.spec.file), options.session);
   try {
     return await KINDS[options.spec.type].open({ ...options, opening });

@@ -7,9 +7,14 @@ import { deleteObject, headObject, type ObjectHead, type S3Location } from '../s
  */
 type Lookups = Pick<Services, 's3' | 'listing'>;
 
+/** True when a listing says the object is not there (false when it is, or when no listing knows). */
+export async function listedAbsent(services: Pick<Services, 'listing'>, location: S3Location): Promise<boolean> {
+  return (await services.listing?.lookup(location)) === null;
+}
+
 /** HEAD of an object (its metadata), skipped when a listing says it is not there. */
 export async function headUnlessUnlisted(services: Lookups, location: S3Location): Promise<ObjectHead | undefined> {
-  if ((await services.listing?.lookup(location)) === null) return undefined;
+  if (await listedAbsent(services, location)) return undefined;
   return headObject(services.s3, location);
 }
 
@@ -22,6 +27,6 @@ export async function currentEtag(services: Lookups, location: S3Location): Prom
 
 /** Deletes an object unless a listing says it is not there (a blind DELETE otherwise: it costs nothing). */
 export async function deleteUnlessUnlisted(services: Lookups, location: S3Location): Promise<void> {
-  if ((await services.listing?.lookup(location)) === null) return;
+  if (await listedAbsent(services, location)) return;
   await deleteObject(services.s3, location);
 }

@@ -2,7 +2,7 @@ import type { IndexDocument } from '../index/types.ts';
 import { logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { formatS3Uri, getObjectIfExists, putJson, type S3ObjectData } from '../storage/s3.ts';
-import { currentEtag, deleteUnlessUnlisted } from './lookups.ts';
+import { currentEtag, deleteUnlessUnlisted, listedAbsent } from './lookups.ts';
 import { METADATA_SUFFIX, parseMetadataSidecar, sourceMetadata } from './metadata.ts';
 import { type ChunkOutput, errorLocation, outputLocation, SOURCE_ETAG_METADATA, type VectorsDocument } from './outputs.ts';
 import type { Chunking } from './text-chunks.ts';
@@ -53,7 +53,7 @@ export async function readMetadataSidecar(
   source: { bucket: string; key: string },
 ): Promise<S3ObjectData | null> {
   const location = { ...source, key: `${source.key}${METADATA_SUFFIX}` };
-  if ((await services.listing?.lookup(location)) === null) return null;
+  if (await listedAbsent(services, location)) return null;
   return (await getObjectIfExists(services.s3, location, services.config.limits.maxInputBytes)) ?? null;
 }
 

@@ -41,11 +41,10 @@ export async function syncBucket(
   // The files the notifications deliver (every supported suffix): a model that does not embed one
   // gives it an error record, as the worker does for an event.
   const extensions: readonly string[] = [...TEXT_EXTENSIONS, ...IMAGE_EXTENSIONS];
-  const [listed, indexed] = await Promise.all([
+  const [objects, indexed] = await Promise.all([
     listObjects(services.s3, options.bucket, prefix),
     index.listSources(options.bucket, prefix),
   ]);
-  const objects = listed ?? new Map<string, string>(); // every page: never undefined
   const sources = [...objects.keys()].filter(
     (key) =>
       !isOwnOutputKey(key, services.config.pipeline) &&

@@ -52,7 +52,9 @@ export function commonPrefix(keys: readonly string[]): string {
   return last >= 0xd800 && last <= 0xdbff ? prefix.slice(0, -1) : prefix;
 }
 
+/** The keys of one bucket and folder asked about in the current window, with their callers. */
 interface Waiting {
+  readonly bucket: string;
   readonly keys: Map<string, ((listed: Listed) => void)[]>;
 }
 
@@ -63,8 +65,8 @@ interface Waiting {
  * listing never costs more requests than the HEADs it replaces). Smaller groups, listings that
  * would be longer (a large flat folder) and failed listings (a bucket the role may not list)
  * answer `undefined`, and their prefix is left alone for a while: the caller asks the object
- * itself, as it would without a listing. S3 listings are
- * strongly consistent, so a listing made after a write sees it.
+ * itself, as it would without a listing. S3 listings are strongly consistent, so a listing made
+ * after a write sees it.
  */
 export function createKeyListing(list: ListPrefix, options: KeyListingOptions = {}): KeyListing {
   const minKeys = options.minKeys ?? 16;
@@ -72,7 +74,7 @@ export function createKeyListing(list: ListPrefix, options: KeyListingOptions = 
   const tooLongForMs = options.tooLongForMs ?? 10 * 60_000;
   const failedForMs = options.failedForMs ?? 60_000;
   const now = options.now ?? Date.now;
-  const waiting = new Map<string, Waiting & { bucket: string }>();
+  const waiting = new Map<string, Waiting>();
   /** `bucket/prefix` not to list until the time given (too long); `bucket/` for a bucket whose listing failed. */
   const resting = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
@@ -91,7 +93,7 @@ export function createKeyListing(list: ListPrefix, options: KeyListingOptions = 
     for (const [key, resolvers] of group.keys) for (const resolve of resolvers) resolve(listed(key));
   }
 
-  async function settle(group: Waiting & { bucket: string }): Promise<void> {
+  async function settle(group: Waiting): Promise<void> {
     const keys = [...group.keys.keys()];
     const prefix = commonPrefix(keys);
     // A prefix found too long before, or a bucket whose listing failed: not listed for a while.

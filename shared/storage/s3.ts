@@ -264,9 +264,16 @@ export async function putJson(client: S3Client, location: S3Location, body: unkn
 }
 
 /**
- * The objects under a prefix with their ETags, every page of the listing; undefined when it has
- * more than `maxPages` pages.
+ * The objects under a prefix with their ETags, every page of the listing; with `maxPages`,
+ * undefined when it has more pages than that.
  */
+export async function listObjects(client: S3Client, bucket: string, prefix: string): Promise<Map<string, string>>;
+export async function listObjects(
+  client: S3Client,
+  bucket: string,
+  prefix: string,
+  maxPages: number,
+): Promise<Map<string, string> | undefined>;
 export async function listObjects(
   client: S3Client,
   bucket: string,
@@ -291,7 +298,7 @@ export async function listObjects(
 
 /** Keys under a prefix, every page of the listing. */
 export async function listKeys(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
-  return [...((await listObjects(client, bucket, prefix)) ?? new Map()).keys()];
+  return [...(await listObjects(client, bucket, prefix)).keys()];
 }
 
 /** Deletes every key given (a thousand per request); keys already gone are fine. */

@@ -57,9 +57,10 @@ export function spreadOver(plan: number[][], parallelism: number): number[][] {
  * single-threaded session of the pool: two such sessions side by side ran 200 mixed texts 1.32x
  * faster than the wide one, so the wide one is 2 / 1.32 = 1.5x one of them. Long inputs gain more
  * from every core (their attention is a larger, better divided share of the run): requests of 8
- * texts with 512-token ones ran 1.2-1.3x faster wide than the model at 1.5 predicted, and with
- * the gain rising to 2 at 512 tokens the p50 of 8-text requests fell from 80 to 65 ms (int8
- * MiniLM) and from 118 to 105 ms (fp32), 3 interleaved rounds of 20 requests each.
+ * texts with 512-token ones ran 1.2-1.3x faster wide than the model at 1.5 predicted. With the
+ * gain rising to 2 at 512 tokens, taken per batch (preferWide), the p50 of 8-text requests fell
+ * from 80 to 72 ms (int8 MiniLM) and from 118 to about 100 ms (fp32), 3 interleaved rounds of 20
+ * requests each (BENCHMARKS.md, "Small requests").
  */
 const WIDE_SPEEDUP = 1.5;
 const WIDE_SPEEDUP_LONG = 2;

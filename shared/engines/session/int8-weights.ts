@@ -113,19 +113,20 @@ function valuesOf(tensor: Tensor): Uint8Array {
 function shiftedTensor(tensor: Tensor, type: number): Uint8Array {
   const shifted = valuesOf(tensor).map((value) => value ^ 0x80);
   const kept = tensor.fields.filter((field) => field.field !== 2 && field.field !== 5 && field.field !== 9);
-  const typeField = protobuf.Writer.create()
+  return concat([...kept.map((field) => tensor.bytes.subarray(field.start, field.end)), dataTypeField(type), delimited(9, shifted)]);
+}
+
+/** TensorProto's data_type (field 2, a varint). */
+function dataTypeField(type: number): Uint8Array {
+  return protobuf.Writer.create()
     .uint32(2 << 3)
     .int32(type)
     .finish();
-  return concat([...kept.map((field) => tensor.bytes.subarray(field.start, field.end)), typeField, delimited(9, shifted)]);
 }
 
 /** A scalar zero point of the target storage: 128 unsigned or -128 signed (a weight had none, so 0). */
 function zeroPoint(name: string, type: number): Uint8Array {
-  const writer = protobuf.Writer.create()
-    .uint32(2 << 3)
-    .int32(type);
-  return concat([writer.finish(), delimited(8, new TextEncoder().encode(name)), delimited(9, Uint8Array.of(0x80))]);
+  return concat([dataTypeField(type), delimited(8, new TextEncoder().encode(name)), delimited(9, Uint8Array.of(0x80))]);
 }
 
 interface Node {
