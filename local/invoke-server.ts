@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { functionUrlEvent } from '../shared/request/function-url-event.ts';
 
 /** Lambda's synchronous invocation payload limit. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -30,6 +31,46 @@ export function functionErrorBody(error: unknown): { errorType: string; errorMes
   return { errorType: failure.name, errorMessage: failure.message, trace: [] };
 }
 
+/** The parts of a Function URL answer the server writes back. */
+interface UrlResult {
+  statusCode?: number;
+  headers?: Record<string, string | number | boolean>;
+  body?: string;
+  isBase64Encoded?: boolean;
+}
+
+async function serveFunctionUrl(request: IncomingMessage, response: ServerResponse, fn: LocalFunction): Promise<void> {
+  const body = await readBody(request);
+  // A Function URL refuses a payload over 6 MB with 413 before the function runs.
+  if (!body) return send(response, 413, { Message: `Request payload exceeds ${MAX_PAYLOAD_BYTES} bytes.` });
+  const headers = Object.fromEntries(
+    Object.entries(request.headers).flatMap(([name, value]) =>
+      value === undefined ? [] : [[name, Array.isArray(value) ? value.join(',') : value]],
+    ),
+  );
+  let result: UrlResult;
+  try {
+    result = (await fn(functionUrlEvent({ method: request.method ?? 'GET', url: request.url ?? '/', headers, body }), {
+      functionName: 'function',
+      awsRequestId: crypto.randomUUID(),
+      getRemainingTimeInMillis: () => 900_000,
+    })) as UrlResult;
+  } catch (error) {
+    // A function error reaches a Function URL caller as 502.
+    return send(response, 502, { Message: 'Internal Server Error', errorMessage: (error as Error).message });
+  }
+  const status = typeof result?.statusCode === 'number' ? result.statusCode : 200;
+  const payload =
+    typeof result?.body === 'string'
+      ? Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8')
+      : Buffer.from(JSON.stringify(result ?? null));
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    ...Object.fromEntries(Object.entries(result?.headers ?? {}).map(([k, v]) => [k, String(v)])),
+  });
+  response.end(payload);
+}
+
 /**
  * The Lambda Invoke API on loopback (`POST /2015-03-31/functions/{name}/invocations`), so the
  * seed's curl examples and `aws lambda invoke --endpoint-url` work. A thrown error answers 200 with
@@ -39,10 +80,13 @@ export async function startInvokeServer(options: {
   port: number;
   host?: string;
   functions: Readonly<Record<string, LocalFunction>>;
+  /** Serves every other path as a Lambda Function URL would (the OpenAI and TEI routes). */
+  functionUrl?: LocalFunction;
   logger: Logger;
 }): Promise<{ server: Server; url: string; stop(): Promise<void> }> {
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const match = INVOKE_PATH.exec(request.url?.split('?')[0] ?? '');
+    if (!match && options.functionUrl) return serveFunctionUrl(request, response, options.functionUrl);
     if (!match)
       return send(response, 404, {
         Type: 'User',

@@ -124,6 +124,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         function: (event, context) => invoke(event, context as never),
         worker: (event) => worker(event as SQSEvent),
       },
+      functionUrl: (event, context) => invoke(event, context as never),
       logger,
     });
     stops.unshift(() => invokeServer.stop());

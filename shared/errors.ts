@@ -50,6 +50,20 @@ export class InvalidInputDataError extends VectorizerError {
   }
 }
 
+/** The request names a model this function does not serve (OpenAI's `model`). */
+export class ModelNotFoundError extends VectorizerError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('MODEL_NOT_FOUND', 404, message, options);
+  }
+}
+
+/** The HTTP method is not the one the route takes. */
+export class MethodNotAllowedError extends VectorizerError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('METHOD_NOT_ALLOWED', 405, message, options);
+  }
+}
+
 /** An S3 object or bucket named in the request does not exist. */
 export class S3ObjectNotFoundError extends VectorizerError {
   constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {

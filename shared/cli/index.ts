@@ -12,8 +12,10 @@ export interface Command {
  */
 export const PRODUCT_COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   invoke: {
-    usage: `invoke --payload FILE|-            Run the invoke handler in-process on a request (JSON file, or - for stdin)
-                                     with the same environment variables as the Lambda (MODEL_ID, MODEL_DIR, ...).`,
+    usage: `invoke --payload FILE|- [--path P]  Run the invoke handler in-process on a request (JSON file, or - for stdin)
+                                     with the same environment variables as the Lambda (MODEL_ID, MODEL_DIR, ...).
+                                     --path /v1/embeddings, /embed, /embed_sparse, /rerank: the payload is that
+                                     route's body (OpenAI, TEI) and the route's answer is printed; /info with no payload.`,
     run: async (args, io) => (await import('./invoke.ts')).runInvoke(args, io),
   },
   'list-models': {
@@ -31,6 +33,12 @@ export const PRODUCT_COMMANDS: Readonly<Record<string, Command>> = Object.freeze
                                      Bring the index in line with a bucket: embed what it lacks or holds at an
                                      older etag, remove what the bucket no longer has (backfill, a new model).`,
     run: async (args, io) => (await import('./sync.ts')).runSync(args, io),
+  },
+  ingest: {
+    usage: `ingest DIR [--bucket B] [--prefix P] [--timeout S] [--concurrency N] [--json]
+                                     Upload a folder (npm start's bucket unless AWS_ENDPOINT_URL or --bucket say
+                                     otherwise), wait for each file's vectors or error record, and sum them up.`,
+    run: async (args, io) => (await import('./ingest.ts')).runIngest(args, io),
   },
   download: {
     usage: `download [--model ID] [--file F] [--dir DIR] [--revision R] [--checksums FILE]

@@ -10,9 +10,9 @@ import { openTextModel, type TextModel } from '../engines/text-model.ts';
 import type { BatchTensors } from '../engines/tokenizer.ts';
 import { InternalError } from '../errors.ts';
 import { clsPool, meanPool, splitRows } from '../math/pooling.ts';
-import { l2NormalizeInPlace, toNumberArray } from '../math/vector.ts';
+import { l2NormalizeInPlace, shortenVector, toNumberArray } from '../math/vector.ts';
 import type { ModelSpec } from '../models/types.ts';
-import { requireExactlyOne, textInputsOf, withTruncation } from '../request/checks.ts';
+import { requestedDimensions, requireExactlyOne, textInputsOf, withTruncation } from '../request/checks.ts';
 import type { DenseResponse, SearchResponse } from '../request/schema.ts';
 import type { DocumentEmbedder, Embedded, Engine, EngineParts, ModelKind, TextOptions, TextUsage, TokenCounter } from './types.ts';
 
@@ -84,7 +84,7 @@ export function textEngine(model: TextModel, parts: EngineParts): TextEngine {
       const { encodings, ...usage } = model.encodeTexts(texts, textOptions);
       const embeddings = await model.runBatches(encodings, batchLimits, (output, tensors) => {
         const vectors = pooledRows(output, tensors, spec);
-        if (spec.normalize) for (const vector of vectors) l2NormalizeInPlace(vector);
+        if (spec.normalize && textOptions.normalize !== false) for (const vector of vectors) l2NormalizeInPlace(vector);
         return vectors;
       });
       return { embeddings, ...usage };
@@ -94,12 +94,15 @@ export function textEngine(model: TextModel, parts: EngineParts): TextEngine {
         requireExactlyOne(request, ['messages', 's3_file', 'search'], engine, TEXT_EXAMPLE);
         return (await import('../index/search.ts')).searchIndex(engine, services.index, request.search);
       }
+      const size = requestedDimensions(request, spec);
       const { texts, options } = await textInputsOf(request, engine, services, EXAMPLE);
       const result = await engine.embed(texts, options);
+      const shorten = { layerNorm: spec.matryoshka?.layerNorm ?? false, normalize: options.normalize !== false };
+      const vectors = size === undefined ? result.embeddings : result.embeddings.map((vector) => shortenVector(vector, size, shorten));
       return withTruncation(
         {
-          embeddings: result.embeddings.map(toNumberArray),
-          dimension: result.embeddings[0]?.length ?? spec.dimension ?? 0,
+          embeddings: vectors.map(toNumberArray),
+          dimension: vectors[0]?.length ?? size ?? spec.dimension ?? 0,
           model_type: 'text' as const,
           model_id: spec.id,
           count: result.embeddings.length,
@@ -124,7 +127,7 @@ export const textKind: ModelKind = {
   ...TOKENIZED_MODEL,
   // fastembed-rs (src/text_embedding/output.rs): the only output, then these names in this order.
   output: { onlyOne: true, names: ['text_embeds', 'last_hidden_state', 'sentence_embedding'] },
-  request: { fields: ['messages', 's3_file', 'input_type', 'truncate', 'search'], example: TEXT_EXAMPLE },
+  request: { fields: ['messages', 's3_file', 'input_type', 'truncate', 'dimensions', 'normalize', 'search'], example: TEXT_EXAMPLE },
   batchLimits: (limits, sessions) => tokenBatchLimits(limits.maxBatchTokens, sessions, limits.batchInvariant),
   sampleRequest: async () => ({
     messages: ['Serverless Vectorizer warm-up.', 'A second, slightly longer sentence to batch with the first.'],

@@ -21,6 +21,8 @@ export interface TextOptions {
   readonly truncate: boolean;
   /** Applies the model's query/passage prefix, when it has one. */
   readonly inputType?: InputType;
+  /** False: the pooled vectors as they are, not L2-normalised (a model that normalises in its graph still does). */
+  readonly normalize?: boolean;
 }
 
 /** What every text-consuming engine reports besides its outputs. */

@@ -1,6 +1,6 @@
 import { indexNameFor } from '../index/keys.ts';
 import { KINDS } from '../kinds/index.ts';
-import type { CatalogEntry, InputRule, ModelType, OutputRule, Pooling, Prefixes, SparseHead } from './types.ts';
+import type { CatalogEntry, InputRule, Matryoshka, ModelType, OutputRule, Pooling, Prefixes, SparseHead } from './types.ts';
 
 /**
  * The model catalog: every model of the seed README, one row per (id, ONNX file) variant, each
@@ -39,6 +39,7 @@ interface Family {
   /** The shape of the output the rule picks, for the record. */
   outputShape: (dimension: number | null) => string;
   prefixes?: Prefixes;
+  matryoshka?: Matryoshka;
   output?: OutputRule;
   inputs?: readonly InputRule[];
   normalize?: boolean;
@@ -86,16 +87,33 @@ const FAMILY = {
     prefixes: NOMIC,
     sources: [FASTEMBED_TEXT, 'nomic-embed-text model cards (prefixes, 8192 context)'],
   },
+  // v1.5 is Matryoshka-trained; its card takes a layer norm of the pooled vector before truncating.
+  nomicV15: {
+    pooling: 'mean',
+    maxTokens: 8192,
+    outputShape: TOKENS,
+    prefixes: NOMIC,
+    matryoshka: { dimensions: [768, 512, 256, 128, 64], layerNorm: true },
+    sources: [FASTEMBED_TEXT, 'nomic-embed-text-v1.5 model card (prefixes, 8192 context, Matryoshka: layer_norm, truncate, normalize)'],
+  },
   gte: { pooling: 'cls', maxTokens: 8192, outputShape: TOKENS, sources: [FASTEMBED_TEXT] },
-  mxbai: { pooling: 'cls', maxTokens: 512, outputShape: TOKENS, prefixes: { query: RETRIEVAL_QUERY }, sources: [FASTEMBED_TEXT] },
+  mxbai: {
+    pooling: 'cls',
+    maxTokens: 512,
+    outputShape: TOKENS,
+    prefixes: { query: RETRIEVAL_QUERY },
+    matryoshka: { dimensions: [1024, 512], layerNorm: false },
+    sources: [FASTEMBED_TEXT, 'mixedbread-ai/mxbai-embed-large-v1 model card (Matryoshka, truncate_dim=512)'],
+  },
   // ModernBERT and jina-v2 exports have no token_type_ids input: it is fed only when present.
   modernbert: {
     pooling: 'mean',
     maxTokens: 8192,
     outputShape: TOKENS,
     prefixes: NOMIC,
+    matryoshka: { dimensions: [1024, 256], layerNorm: false },
     unverified: [NAMES_NOT_INSPECTED],
-    sources: [FASTEMBED_TEXT, 'lightonai/modernbert-embed-large model card (prefixes)'],
+    sources: [FASTEMBED_TEXT, 'lightonai/modernbert-embed-large model card (prefixes, Matryoshka 256)'],
   },
   jinaCode: { pooling: 'mean', maxTokens: 8192, outputShape: TOKENS, unverified: [NAMES_NOT_INSPECTED], sources: [FASTEMBED_TEXT] },
   // BGE-M3's export (XLM-R, no token_type_ids) outputs the CLS vector as `sentence_embedding` and
@@ -114,7 +132,12 @@ const FAMILY = {
     outputShape: POOLED('sentence_embedding'),
     output: { onlyOne: false, names: ['sentence_embedding'] },
     prefixes: { query: 'task: search result | query: ', passage: 'title: none | text: ' },
-    sources: [FASTEMBED_TEXT, 'fastembed-rs ModelInfo.output_key = sentence_embedding', 'google/embeddinggemma-300m model card (prompts)'],
+    matryoshka: { dimensions: [768, 512, 256, 128], layerNorm: false },
+    sources: [
+      FASTEMBED_TEXT,
+      'fastembed-rs ModelInfo.output_key = sentence_embedding',
+      'google/embeddinggemma-300m model card (prompts, Matryoshka 512/256/128)',
+    ],
   },
   clipText: { pooling: 'none', maxTokens: 77, outputShape: POOLED('text_embeds'), sources: [FASTEMBED_TEXT] },
 } as const satisfies Record<string, Family>;
@@ -162,6 +185,7 @@ function row(type: ModelType, input: RowInput): Omit<CatalogEntry, 'isDefault'> 
     normalize: family.normalize ?? (type === 'text' || type === 'image'),
     maxTokens: family.maxTokens,
     prefixes: family.prefixes ?? {},
+    matryoshka: family.matryoshka ?? null,
     preprocessing: family.preprocessing ?? null,
     sparseHead: family.sparseHead ?? null,
     indexName: indexNameFor(input.id, input.file),
@@ -244,8 +268,8 @@ const ROWS = [
     'onnx/model.onnx_data',
     'onnx/Constant_7_attr__value',
   ]),
-  text('nomic-ai/nomic-embed-text-v1.5', 768, 'v1.5 release of the 8192 context length english model', ONNX, FAMILY.nomic),
-  text('nomic-ai/nomic-embed-text-v1.5', 768, 'Quantized v1.5 release of the 8192 context length english model', ONNX_Q, FAMILY.nomic),
+  text('nomic-ai/nomic-embed-text-v1.5', 768, 'v1.5 release of the 8192 context length english model', ONNX, FAMILY.nomicV15),
+  text('nomic-ai/nomic-embed-text-v1.5', 768, 'Quantized v1.5 release of the 8192 context length english model', ONNX_Q, FAMILY.nomicV15),
   text('mixedbread-ai/mxbai-embed-large-v1', 1024, 'Large English embedding model from MixedBreed.ai', ONNX, FAMILY.mxbai),
   text('onnx-community/embeddinggemma-300m-ONNX', 768, 'EmbeddingGemma is a 300M parameter from Google', ONNX, FAMILY.gemma, [
     'onnx/model.onnx_data',

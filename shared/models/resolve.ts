@@ -139,6 +139,7 @@ export async function resolveModel(
     normalize: entry?.normalize ?? (type === 'text' || type === 'image'),
     maxTokens: Number.isFinite(maxTokens) ? maxTokens : 512,
     prefixes: Object.freeze({ ...(entry?.prefixes ?? {}) }),
+    matryoshka: entry?.matryoshka ?? null,
     inputs: entry?.inputs ?? kind.inputs,
     output: entry?.output ?? kind.output,
     sparseHead: type === 'sparse' ? (entry?.sparseHead ?? 'splade') : null,

@@ -21,6 +21,18 @@ export type Pooling = (typeof POOLINGS)[number];
 export const SPARSE_HEADS = ['splade', 'bge-m3'] as const;
 export type SparseHead = (typeof SPARSE_HEADS)[number];
 
+/**
+ * A model trained with Matryoshka Representation Learning: the first `d` values of its vector are
+ * a good vector of size `d` (the `dimensions` request field). `layerNorm`: the model card takes a
+ * layer norm over the whole pooled vector before truncating (nomic v1.5); the others truncate the
+ * pooled (and normalised) vector directly. Both renormalise after truncating.
+ */
+export interface Matryoshka {
+  /** The sizes the model was trained at (any size up to the full one is accepted; these are the tested ones). */
+  readonly dimensions: readonly number[];
+  readonly layerNorm: boolean;
+}
+
 /** Text put in front of inputs, per side of an asymmetric retrieval model (e5, bge, nomic). */
 export interface Prefixes {
   readonly query?: string;
@@ -78,6 +90,8 @@ export interface CatalogEntry {
   /** Longest input in tokens (text kinds; 0 for images): the model's trained context, capped by tokenizer_config.json. */
   readonly maxTokens: number;
   readonly prefixes: Prefixes;
+  /** Smaller vectors on request (`dimensions`), for Matryoshka-trained models; null for the others. */
+  readonly matryoshka: Matryoshka | null;
   /** How images become pixels (image models): the processor of its preprocessor_config.json. */
   readonly preprocessing: string | null;
   /** How a sparse model's output becomes token weights (sparse models). */
@@ -103,6 +117,7 @@ export interface ModelSpec {
   readonly normalize: boolean;
   readonly maxTokens: number;
   readonly prefixes: Prefixes;
+  readonly matryoshka: Matryoshka | null;
   readonly inputs: readonly InputRule[];
   readonly output: OutputRule;
   readonly sparseHead: SparseHead | null;

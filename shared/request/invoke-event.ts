@@ -1,9 +1,19 @@
 import type { APIGatewayProxyResult, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { InvalidRequestError, PayloadTooLargeError, toErrorBody, toVectorizerError, type VectorizerError } from '../errors.ts';
+import {
+  InvalidRequestError,
+  MethodNotAllowedError,
+  PayloadTooLargeError,
+  toErrorBody,
+  toVectorizerError,
+  type VectorizerError,
+} from '../errors.ts';
 import { logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { handleEmbeddingRequest } from './handle.ts';
+import { handleOpenAIEmbeddings, listOpenAIModels, openAIError } from './openai.ts';
+import { type EventLocation, type HttpAnswer, pathOf, ROUTES, type RouteName, routeOf } from './routes.ts';
 import { type EmbeddingResponse, parseEmbeddingRequest } from './schema.ts';
+import { handleTeiEmbed, handleTeiEmbedSparse, handleTeiRerank, teiError, teiInfo } from './tei.ts';
 
 /** The parts of an API Gateway (REST or HTTP API) or Function URL event the handler reads. */
 interface HttpEvent {
@@ -12,6 +22,7 @@ interface HttpEvent {
   isBase64Encoded?: boolean;
   httpMethod?: string;
   rawPath?: string;
+  path?: string;
 }
 
 export type HttpResult = APIGatewayProxyResult | APIGatewayProxyStructuredResultV2;
@@ -33,7 +44,7 @@ function httpMethodOf(event: HttpEvent): string {
 }
 
 /** The JSON body of an HTTP event, decoded from base64 when the event says so. */
-export function bodyOf(event: HttpEvent, maxBytes: number): unknown {
+export function bodyOf(event: HttpEvent, maxBytes: number, example = '{"messages": ["Hello world"]}'): unknown {
   const raw = event.body ?? '';
   // Buffer.from(..., 'base64') skips what is not base64 and may give nothing: say what was wrong.
   if (event.isBase64Encoded && raw.trim() && !/^[A-Za-z0-9+/_-]*={0,2}$/.test(raw.replace(/\s/g, ''))) {
@@ -43,7 +54,7 @@ export function bodyOf(event: HttpEvent, maxBytes: number): unknown {
   if (Buffer.byteLength(text) > maxBytes) {
     throw new PayloadTooLargeError(`The request body is ${Buffer.byteLength(text)} bytes; the limit is ${maxBytes} (MAX_INPUT_BYTES).`);
   }
-  if (!text.trim()) throw new InvalidRequestError('The request body is empty: send a JSON object such as {"messages": ["Hello world"]}.');
+  if (!text.trim()) throw new InvalidRequestError(`The request body is empty: send a JSON object such as ${example}.`);
   try {
     return JSON.parse(text);
   } catch (cause) {
@@ -56,18 +67,52 @@ function logFailure(error: VectorizerError): void {
   else logger.error('request failed', { code: error.code, error: (error.cause as Error | undefined) ?? error });
 }
 
-function jsonResult(statusCode: number, body: unknown): HttpResult {
-  return { statusCode, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+function toHttpResult(answer: HttpAnswer): HttpResult {
+  return {
+    statusCode: answer.status,
+    headers: { 'content-type': 'application/json', ...answer.headers },
+    body: JSON.stringify(answer.body),
+  };
+}
+
+type RequestServicesWithEngine = Pick<Services, 'config' | 'engine' | 's3' | 'index'>;
+
+/** Each route's answer to a well-formed call (errors are shaped by errorAnswerFor). */
+async function answerRoute(route: RouteName, event: HttpEvent, services: RequestServicesWithEngine): Promise<HttpAnswer> {
+  const body = (example: string) => bodyOf(event, services.config.limits.maxInputBytes, example);
+  switch (route) {
+    case 'invoke':
+      return { status: 200, body: await handleEmbeddingRequest(parseEmbeddingRequest(body('{"messages": ["Hello world"]}')), services) };
+    case 'openaiEmbeddings':
+      return handleOpenAIEmbeddings(body('{"model": "<model id>", "input": ["Hello world"]}'), services);
+    case 'openaiModels':
+      return listOpenAIModels(services.engine.spec);
+    case 'teiEmbed':
+      return handleTeiEmbed(body('{"inputs": ["Hello world"]}'), services);
+    case 'teiEmbedSparse':
+      return handleTeiEmbedSparse(body('{"inputs": ["Hello world"]}'), services);
+    case 'teiRerank':
+      return handleTeiRerank(body('{"query": "...", "texts": ["...", "..."]}'), services);
+    case 'teiInfo':
+      return teiInfo(services.engine.spec, services.config.limits);
+    case 'health':
+      return { status: 200, body: { status: 'ok', model_id: services.engine.spec.id } };
+  }
+}
+
+/** Errors in the shape the route's clients parse: OpenAI's, TEI's, or this project's. */
+function errorAnswerFor(route: RouteName): (failure: VectorizerError) => HttpAnswer {
+  if (route === 'openaiEmbeddings' || route === 'openaiModels') return openAIError;
+  if (route === 'teiEmbed' || route === 'teiEmbedSparse' || route === 'teiRerank' || route === 'teiInfo') return teiError;
+  return (failure) => ({ status: failure.statusCode, body: toErrorBody(failure) });
 }
 
 /**
  * Serves an invocation. A direct invoke returns the response, or throws the error (Lambda then
- * reports a function error whose `errorType` names it); an HTTP event always gets an HTTP answer.
+ * reports a function error whose `errorType` names it); an HTTP event always gets an HTTP answer,
+ * from the route its path ends with (routes.ts).
  */
-export async function handleInvokeEvent(
-  event: unknown,
-  services: Pick<Services, 'config' | 'engine' | 's3' | 'index'>,
-): Promise<EmbeddingResponse | HttpResult> {
+export async function handleInvokeEvent(event: unknown, services: RequestServicesWithEngine): Promise<EmbeddingResponse | HttpResult> {
   if (!isHttpEvent(event)) {
     try {
       return await handleEmbeddingRequest(parseEmbeddingRequest(event), services);
@@ -78,16 +123,20 @@ export async function handleInvokeEvent(
       throw failure;
     }
   }
+  const path = pathOf(event as EventLocation);
+  const route = routeOf(path);
   try {
     const method = httpMethodOf(event);
-    if (method !== 'POST') {
-      return jsonResult(405, { error: { code: 'METHOD_NOT_ALLOWED', message: `Use POST with a JSON body, not ${method}.`, status: 405 } });
+    const expected = route === 'invoke' ? 'POST' : ROUTES[route].method;
+    if (method !== expected) {
+      throw new MethodNotAllowedError(
+        route === 'invoke' ? `Use POST with a JSON body, not ${method}.` : `Use ${expected} ${path}, not ${method}.`,
+      );
     }
-    const response = await handleEmbeddingRequest(parseEmbeddingRequest(bodyOf(event, services.config.limits.maxInputBytes)), services);
-    return jsonResult(200, response);
+    return toHttpResult(await answerRoute(route, event, services));
   } catch (error) {
     const failure = toVectorizerError(error);
     logFailure(failure);
-    return jsonResult(failure.statusCode, toErrorBody(failure));
+    return toHttpResult(errorAnswerFor(route)(failure));
   }
 }

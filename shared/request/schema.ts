@@ -37,6 +37,9 @@ export const embeddingRequestSchema = z.strictObject({
   s3_file: z.string().min(1).optional(),
   input_type: z.enum(['query', 'passage']).optional(),
   truncate: z.boolean().optional(),
+  // text models: smaller vectors of Matryoshka-trained models, and unnormalised vectors
+  dimensions: z.number().int().min(1, 'dimensions must be at least 1').optional(),
+  normalize: z.boolean().optional(),
   // image models
   images: z.array(imageInputSchema).min(1, 'images must hold at least one image').optional(),
   s3_images: z.array(z.string().min(1)).min(1, 's3_images must hold at least one path').optional(),
@@ -143,15 +146,27 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /**
+ * Validates a parsed body against `schema` (this project's or a compatible API's).
+ * @param example a valid body, shown when the body is not even an object.
+ * @throws InvalidRequestError listing every problem found.
+ */
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown, example: string): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError(`The request must be a JSON object, e.g. ${example}.`);
+  }
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map(describeIssue);
+  const param = result.error.issues[0]?.path[0];
+  throw new InvalidRequestError(`Invalid request: ${problems.join('; ')}.`, {
+    details: { problems, ...(typeof param === 'string' ? { param } : {}) },
+  });
+}
+
+/**
  * Validates a parsed request body.
  * @throws InvalidRequestError listing every problem found.
  */
 export function parseEmbeddingRequest(body: unknown): EmbeddingRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new InvalidRequestError('The request must be a JSON object, e.g. {"messages": ["Hello world"]}.');
-  }
-  const result = embeddingRequestSchema.safeParse(body);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map(describeIssue);
-  throw new InvalidRequestError(`Invalid request: ${problems.join('; ')}.`, { details: { problems } });
+  return parseBody(embeddingRequestSchema, body, '{"messages": ["Hello world"]}');
 }

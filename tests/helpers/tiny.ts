@@ -44,6 +44,7 @@ export function indexTestSpec(dimension: number): ModelSpec {
     normalize: true,
     maxTokens: 16,
     prefixes: {},
+    matryoshka: null,
     inputs: [],
     output: { onlyOne: true, names: [] },
     sparseHead: null,

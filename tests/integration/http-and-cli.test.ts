@@ -86,15 +86,21 @@ describe('HTTP events and the CLI', () => {
     }
   });
 
-  test('API Gateway v1 (REST) events work too', async () => {
-    const result = await invoke<HttpResult>(runtime, {
-      httpMethod: 'POST',
-      path: '/embed',
-      requestContext: { stage: 'prod' },
-      body: '{"messages": ["a"]}',
-      isBase64Encoded: false,
+  test('API Gateway v1 (REST) events work too, on any path; the TEI and OpenAI paths take their own bodies', async () => {
+    const rest = (path: string, body: string) =>
+      invoke<HttpResult>(runtime, { httpMethod: 'POST', path, requestContext: { stage: 'prod' }, body, isBase64Encoded: false });
+    assert.equal((await rest('/vectors', '{"messages": ["a"]}')).statusCode, 200);
+    const tei = await rest('/embed', '{"inputs": ["a", "b"]}');
+    assert.equal(tei.statusCode, 200);
+    assert.equal(JSON.parse(tei.body).length, 2);
+    // A named HTTP API stage stays in rawPath; the route is found after it.
+    const staged = await invoke<HttpResult>(runtime, {
+      ...httpEvent('{"input": "a"}'),
+      rawPath: '/prod/v1/embeddings',
+      requestContext: { stage: 'prod', http: { method: 'POST', path: '/prod/v1/embeddings' } },
     });
-    assert.equal(result.statusCode, 200);
+    assert.equal(staged.statusCode, 200);
+    assert.equal(JSON.parse(staged.body).object, 'list');
   });
 
   test('vectorizer invoke --payload FILE prints the response; stdin works too', async () => {

@@ -7,7 +7,8 @@ import { clsPool, meanPool, splitRows } from '../../shared/math/pooling.ts';
 import { rankByScore } from '../../shared/math/ranking.ts';
 import { resizeLikePillow } from '../../shared/math/resample.ts';
 import { sparseLinearRow, spladeRow } from '../../shared/math/sparse.ts';
-import { cosine, l2NormalizeInPlace, sigmoid } from '../../shared/math/vector.ts';
+import { cosine, l2NormalizeInPlace, layerNormInPlace, shortenVector, sigmoid } from '../../shared/math/vector.ts';
+import { encodeBase64Floats } from '../../shared/request/openai.ts';
 
 describe('pooling', () => {
   // batch 2, seq 3, hidden 2; row 1 has one padding token whose values must be ignored
@@ -225,5 +226,37 @@ describe('ConvNeXt preprocessing (ResNet exports)', () => {
     assert.equal(large.doCenterCrop, false);
     assert.deepEqual(preprocessedSize(large), { height: 384, width: 384 });
     assert.equal(preprocessedSize(parsePreprocessorConfig({ size: { shortest_edge: 224 }, do_center_crop: false })), undefined);
+  });
+});
+
+describe('Matryoshka vectors', () => {
+  test('layer norm: zero mean, unit variance (eps aside), like F.layer_norm without weights', () => {
+    const vector = layerNormInPlace(Float32Array.of(1, 2, 3, 4));
+    const mean = vector.reduce((sum, value) => sum + value, 0) / 4;
+    const variance = vector.reduce((sum, value) => sum + (value - mean) ** 2, 0) / 4;
+    assert.ok(Math.abs(mean) < 1e-6);
+    assert.ok(Math.abs(variance - 1.25 / (1.25 + 1e-5)) < 1e-5);
+  });
+
+  test('shortenVector: truncate and renormalise; with layer norm the whole-vector mean is taken off first', () => {
+    assert.deepEqual(Array.from(shortenVector(Float32Array.of(3, 4, 12), 2, { layerNorm: false, normalize: true })), [
+      Math.fround(0.6),
+      Math.fround(0.8),
+    ]);
+    assert.deepEqual(Array.from(shortenVector(Float32Array.of(3, 4, 12), 2, { layerNorm: false, normalize: false })), [3, 4]);
+    // mean of (1, 2, 6) is 3: (-2, -1) normalised.
+    const centred = shortenVector(Float32Array.of(1, 2, 6), 2, { layerNorm: true, normalize: true });
+    assert.ok(Math.abs(centred[0] + 2 / Math.sqrt(5)) < 1e-6 && Math.abs(centred[1] + 1 / Math.sqrt(5)) < 1e-6);
+    // The input is left as it was.
+    const input = Float32Array.of(1, 2, 6);
+    shortenVector(input, 2, { layerNorm: true, normalize: true });
+    assert.deepEqual(Array.from(input), [1, 2, 6]);
+  });
+
+  test('base64 floats: little-endian float32 bytes, as OpenAI clients decode them', () => {
+    const values = [0.5, -1.25, Math.fround(0.1)];
+    const bytes = Buffer.from(encodeBase64Floats(values), 'base64');
+    assert.deepEqual(Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, 3)), values);
+    assert.equal(bytes.readFloatLE(4), -1.25);
   });
 });
