@@ -7,11 +7,18 @@ export type ListFormat = (typeof LIST_FORMATS)[number];
 
 const COLUMNS = ['Model ID', 'Type', 'Dimension', 'File', 'Default', 'Description'] as const;
 
+/** The vector size, and the smaller sizes a Matryoshka model was trained at (the `dimensions` field). */
+function dimensionCell(entry: CatalogEntry): string {
+  if (entry.dimension === null) return '-';
+  const smaller = entry.matryoshka?.dimensions.filter((size) => size < (entry.dimension ?? 0)) ?? [];
+  return smaller.length ? `${entry.dimension} (Matryoshka: ${smaller.join('/')})` : String(entry.dimension);
+}
+
 function cells(entry: CatalogEntry): string[] {
   return [
     entry.id,
     entry.type,
-    entry.dimension === null ? '-' : String(entry.dimension),
+    dimensionCell(entry),
     entry.file,
     entry.isDefault ? 'yes' : '',
     entry.description,
