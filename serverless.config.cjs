@@ -52,8 +52,213 @@ async function indexSink(context) {
   return type === 'text' || type === 'image' ? 's3vectors' : 'none';
 }
 
+/** A numeric --param within bounds, or an error naming the param, its value and the bounds. */
+async function numberParam({ resolveVariable }, name, fallback, { min, max, integer = false }) {
+  const raw = String(await param(resolveVariable, name, fallback));
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value)))
+    throw new Error(`--param ${name}=${raw}: expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`);
+  return value;
+}
+
+/** CloudWatch namespaces take letters, digits and . - _ / # : and spaces, and AWS/ is reserved. */
+async function metricsNamespace({ resolveVariable }) {
+  const namespace = String(await param(resolveVariable, 'metricsNamespace', 'ServerlessVectorizer'));
+  if (!/^[A-Za-z0-9.\-_/#: ]{1,255}$/.test(namespace) || /^AWS\//i.test(namespace))
+    throw new Error(
+      `--param metricsNamespace=${namespace}: expected 1 to 255 of A-Z a-z 0-9 . - _ / # : and space, not starting with AWS/`,
+    );
+  return namespace;
+}
+
+/** Empty (alarms without actions) or the ARN of an SNS topic. */
+async function alarmTopicArn({ resolveVariable }) {
+  const arn = String(await param(resolveVariable, 'alarmTopicArn', ''));
+  if (arn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(arn))
+    throw new Error(`--param alarmTopicArn=${arn}: expected an SNS topic ARN (arn:aws:sns:<region>:<account>:<topic>) or nothing`);
+  return arn;
+}
+
+/** The error-rate alarm's threshold: a fraction of the worker's documents. */
+const errorRateThreshold = (context) => numberParam(context, 'errorRateThreshold', 0.05, { min: 0, max: 1 });
+// SQS publishes its metrics once a minute: an age threshold under 60 s would read the same as 60.
+const maxMessageAgeSeconds = (context) => numberParam(context, 'maxMessageAgeSeconds', 900, { min: 60, max: 1209600, integer: true });
+
+/** The catalog kind of the model (text, sparse, rerank, image): the `kind` dimension of every custom metric. */
+const modelKind = async (context) => (await modelRow(context)).type;
+
+/** The values of the dimensions every custom metric carries but `function`: service, model and kind. */
+async function metricLabels(context) {
+  return {
+    service: String(await context.resolveVariable('self:provider.environment.POWERTOOLS_SERVICE_NAME')),
+    model: String(await context.resolveVariable('param:model')),
+    kind: await modelKind(context),
+  };
+}
+
+/** The four dimensions of a function's custom metrics, as name/value pairs: `[['service', 'serverless-vectorizer'], ['function', 'worker'], ...]`. */
+const dimensionPairs = ({ service, model, kind }, name) => [
+  ['service', service],
+  ['function', name],
+  ['model', model],
+  ['kind', kind],
+];
+
+// The alarms of serverless.yml (logical ids), shown on the dashboard; a test checks each exists.
+const ALARMS = ['DeadLetterQueueAlarm', 'ErrorRateAlarm', 'OldestMessageAgeAlarm', 'WorkerThrottlesAlarm', 'InvokeThrottlesAlarm'];
+// The error rate of the alarm and of its widget; FILL counts a period with only errors (or none) as 0 of the other.
+const ERROR_RATE_EXPRESSION = 'IF(FILL(embedded, 0) + FILL(errors, 0) > 0, FILL(errors, 0) / (FILL(embedded, 0) + FILL(errors, 0)), 0)';
+
+/** A reference in an Fn::Sub string: `sub('JobsQueue.QueueName')` is `${JobsQueue.QueueName}`. */
+const sub = (name) => '${' + name + '}';
+
+// Dashboard layout: CloudWatch's grid is 24 units wide; each row of widgets is placed left to right.
+const GRID_WIDTH = 24;
+const WIDGET_HEIGHT = 6;
+
+/** Places rows of widgets on the grid: x and y computed, so widgets never overlap. */
+function layOut(rows) {
+  let y = 0;
+  return rows.flatMap((row) => {
+    let x = 0;
+    const placed = row.map(({ type, width, height = WIDGET_HEIGHT, properties }) => {
+      const at = { type, x, y, width, height, properties };
+      x += width;
+      return at;
+    });
+    if (x > GRID_WIDTH) throw new Error(`dashboard row at y=${y} is ${x} units wide (at most ${GRID_WIDTH})`);
+    y += Math.max(...placed.map((widget) => widget.height));
+    return placed;
+  });
+}
+
+/**
+ * The CloudWatch dashboard body as an Fn::Sub over its JSON: `${AWS::Region}`, function names
+ * (`${WorkerLambdaFunction}`), queue names (`${JobsQueue.QueueName}`) and alarm ARNs are CloudFormation's.
+ */
+async function dashboardBody(context) {
+  const namespace = await metricsNamespace(context);
+  const labels = await metricLabels(context);
+  const { service, model } = labels;
+  const maxMessageAge = await maxMessageAgeSeconds(context);
+  const errorRate = await errorRateThreshold(context);
+  const region = sub('AWS::Region');
+  const functions = { worker: sub('WorkerLambdaFunction'), invoke: sub('InvokeLambdaFunction') };
+
+  const custom = (fn, metric, options = {}) => [
+    namespace,
+    metric,
+    ...dimensionPairs(labels, fn).flat(),
+    { label: `${fn} ${metric}`, ...options },
+  ];
+  const percentiles = (fn, metric) => ['p50', 'p99'].map((stat) => custom(fn, metric, { stat, label: `${fn} ${metric} ${stat}` }));
+  const sqs = (queue, metric, label) => ['AWS/SQS', metric, 'QueueName', sub(`${queue}.QueueName`), { label }];
+  const lambda = (metric, stat) =>
+    Object.entries(functions).map(([fn, ref]) => ['AWS/Lambda', metric, 'FunctionName', ref, { stat, label: `${fn} ${metric} ${stat}` }]);
+  const metric = (title, metrics, properties = {}) => ({
+    type: 'metric',
+    width: 8,
+    properties: { title, region, view: 'timeSeries', stacked: false, stat: 'Sum', period: 300, metrics, ...properties },
+  });
+  const threshold = (label, value) => ({ annotations: { horizontal: [{ label, value }] } });
+
+  const widgets = layOut([
+    [
+      {
+        type: 'alarm',
+        width: GRID_WIDTH,
+        height: 3,
+        properties: { title: 'Alarms', alarms: ALARMS.map((alarm) => sub(`${alarm}.Arn`)) },
+      },
+    ],
+    [
+      metric('Documents: embedded vs errors', [custom('worker', 'DocumentsEmbedded'), custom('worker', 'DocumentErrors')]),
+      metric(
+        'Document error rate (alarm threshold)',
+        [
+          custom('worker', 'DocumentsEmbedded', { id: 'embedded', visible: false }),
+          custom('worker', 'DocumentErrors', { id: 'errors', visible: false }),
+          [{ id: 'rate', label: 'errors / (embedded + errors)', expression: ERROR_RATE_EXPRESSION }],
+        ],
+        { yAxis: { left: { min: 0, max: 1 } }, ...threshold('errorRateThreshold', errorRate) },
+      ),
+      metric('Chunks, tokens and images', [
+        custom('worker', 'ChunksEmbedded'),
+        custom('worker', 'ImagesEmbedded'),
+        custom('invoke', 'ImagesEmbedded'),
+        custom('worker', 'TokensEmbedded', { yAxis: 'right' }),
+        custom('invoke', 'TokensEmbedded', { yAxis: 'right' }),
+      ]),
+    ],
+    [
+      metric('Model run time (ms)', [...percentiles('worker', 'ModelRunTime'), ...percentiles('invoke', 'ModelRunTime')]),
+      metric('Queue to vector latency (ms)', percentiles('worker', 'QueueToVectorLatency')),
+      metric('Batch size (records per invocation)', [
+        custom('worker', 'BatchSize', { stat: 'Average', label: 'average' }),
+        custom('worker', 'BatchSize', { stat: 'Maximum', label: 'maximum' }),
+      ]),
+    ],
+    [
+      metric('Retries and DLQ moves', [custom('worker', 'Retries'), custom('worker', 'DlqMoves')]),
+      metric('Errors by code', [
+        [
+          {
+            id: 'codes',
+            label: '',
+            // One line per function and code: ErrorsByCode carries the four dimensions plus `code`.
+            expression: `SEARCH('{"${namespace}",code,function,kind,model,service} MetricName="ErrorsByCode" service="${service}" model="${model}"', 'Sum', 300)`,
+          },
+        ],
+      ]),
+      metric(
+        'Cold starts',
+        Object.entries(functions).map(([fn, ref]) => [namespace, 'ColdStart', 'service', service, 'function_name', ref, { label: fn }]),
+      ),
+    ],
+    [
+      metric('Invoke: requests vs errors', [custom('invoke', 'Requests'), custom('invoke', 'RequestErrors')]),
+      metric(
+        'Jobs queue: visible and in flight',
+        [
+          sqs('JobsQueue', 'ApproximateNumberOfMessagesVisible', 'visible'),
+          sqs('JobsQueue', 'ApproximateNumberOfMessagesNotVisible', 'in flight'),
+        ],
+        { stat: 'Maximum', period: 60 },
+      ),
+      metric('Jobs queue: age of oldest message (s)', [sqs('JobsQueue', 'ApproximateAgeOfOldestMessage', 'oldest')], {
+        stat: 'Maximum',
+        period: 60,
+        ...threshold('maxMessageAgeSeconds', maxMessageAge),
+      }),
+    ],
+    [
+      metric('Dead-letter queue depth', [sqs('JobsDeadLetterQueue', 'ApproximateNumberOfMessagesVisible', 'messages')], {
+        stat: 'Maximum',
+        period: 60,
+      }),
+      metric('Lambda invocations, errors, throttles', [
+        ...lambda('Invocations', 'Sum'),
+        ...lambda('Errors', 'Sum'),
+        ...lambda('Throttles', 'Sum'),
+      ]),
+      metric('Lambda duration (ms)', [...lambda('Duration', 'p50'), ...lambda('Duration', 'p99')]),
+    ],
+    [metric('Lambda concurrent executions', lambda('ConcurrentExecutions', 'Maximum'), { period: 60 })],
+  ]);
+  return { 'Fn::Sub': JSON.stringify({ widgets }) };
+}
+
 module.exports = {
   indexSink,
+  modelKind,
+  metricsNamespace,
+  alarmTopicArn,
+  dashboardBody,
+  /** The four dimensions of the worker's custom metrics as alarms take them: `[{ Name: 'service', Value: ... }, ...]`. */
+  workerDimensions: async (context) => dimensionPairs(await metricLabels(context), 'worker').map(([Name, Value]) => ({ Name, Value })),
+  errorRateExpression: () => ERROR_RATE_EXPRESSION,
+  errorRateThreshold,
+  maxMessageAgeSeconds,
   /** The model's index: its name (from the model id and file: a model change means a new index) and dimension. */
   indexName: async (context) => (await modelRow(context)).indexName,
   indexDimension: async (context) => (await modelRow(context)).dimension ?? 1,

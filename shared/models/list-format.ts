@@ -15,14 +15,7 @@ function dimensionCell(entry: CatalogEntry): string {
 }
 
 function cells(entry: CatalogEntry): string[] {
-  return [
-    entry.id,
-    entry.type,
-    dimensionCell(entry),
-    entry.file,
-    entry.isDefault ? 'yes' : '',
-    entry.description,
-  ];
+  return [entry.id, entry.type, dimensionCell(entry), entry.file, entry.isDefault ? 'yes' : '', entry.description];
 }
 
 /**

@@ -18,6 +18,7 @@ const DIGEST = `123456789012.dkr.ecr.us-east-1.amazonaws.com/serverless-vectoriz
 type Template = {
   Resources: Record<string, { Type: string; Properties: Record<string, any>; DependsOn?: unknown; Condition?: string }>;
   Conditions?: Record<string, unknown>;
+  Outputs?: Record<string, { Value: unknown }>;
 };
 const work: string[] = [];
 
@@ -69,6 +70,150 @@ function statements(template: Template): { Effect: string; Action: string | stri
 }
 
 const asList = <T>(value: T | T[]) => (Array.isArray(value) ? value : [value]);
+
+/** A reference in an Fn::Sub string: `sub('JobsQueue.QueueName')` is `${JobsQueue.QueueName}`. */
+const sub = (name: string) => '${' + name + '}';
+type MetricOptions = { id?: string; label?: string; stat?: string; expression?: string; visible?: boolean; yAxis?: string };
+type Widget = {
+  type: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  properties: {
+    title: string;
+    region?: string;
+    metrics?: unknown[][];
+    alarms?: string[];
+    annotations?: { horizontal?: { label: string; value: number }[] };
+  };
+};
+/** A line of a metric widget: namespace, metric name, dimension pairs, then an optional options object (or only an expression). */
+type MetricLine = { namespace: string; name: string; dimensions: Record<string, string>; options: MetricOptions };
+type AlarmMetric = {
+  Id: string;
+  ReturnData: boolean;
+  Expression?: string;
+  MetricStat?: {
+    Metric: { Namespace: string; MetricName: string; Dimensions: { Name: string; Value: string }[] };
+    Period: number;
+    Stat: string;
+  };
+};
+
+/** The dashboard's body: the Fn::Sub string, the references it makes, and its widgets parsed as JSON. */
+function dashboardOf(template: Template) {
+  const dashboard = template.Resources.Dashboard;
+  assert.equal(dashboard?.Type, 'AWS::CloudWatch::Dashboard');
+  const text = dashboard.Properties.DashboardBody['Fn::Sub'];
+  assert.equal(typeof text, 'string', 'DashboardBody is an Fn::Sub over a JSON string');
+  const references = [...new Set([...(text as string).matchAll(/\$\{([^}]*)\}/g)].map((match) => match[1]))];
+  const body = JSON.parse(text) as { widgets: Widget[] };
+  return { name: dashboard.Properties.DashboardName as string, references, widgets: body.widgets };
+}
+
+/** The lines of every metric widget, with the widget's title. */
+function metricLines(widgets: Widget[]): (MetricLine & { title: string })[] {
+  return widgets
+    .filter((widget) => widget.type === 'metric')
+    .flatMap((widget) =>
+      (widget.properties.metrics ?? []).map((line) => {
+        const last = line.at(-1);
+        const options = last && typeof last === 'object' ? (last as MetricOptions) : {};
+        const parts = (options === last ? line.slice(0, -1) : line) as string[];
+        const [namespace = '', name = '', ...pairs] = parts;
+        const dimensions: Record<string, string> = {};
+        for (let index = 0; index < pairs.length; index += 2) dimensions[pairs[index]] = pairs[index + 1];
+        return { namespace, name, dimensions, options, title: widget.properties.title };
+      }),
+    );
+}
+
+/** Evaluates a condition made of Fn::Not, Fn::Equals and literals (what serverless leaves after resolving params). */
+function evaluateCondition(condition: unknown): boolean {
+  const record = condition as Record<string, unknown[]>;
+  if (record['Fn::Not']) return !evaluateCondition(record['Fn::Not'][0]);
+  if (record['Fn::Equals']) return record['Fn::Equals'][0] === record['Fn::Equals'][1];
+  throw new Error(`unsupported condition ${JSON.stringify(condition)}`);
+}
+
+/** An alarm action list as CloudFormation would set it: Fn::If resolved, AWS::NoValue as undefined. */
+function resolveActions(template: Template, value: unknown): unknown {
+  const branches = (value as Record<string, [string, unknown, unknown]>)['Fn::If'];
+  if (!branches) return value;
+  const chosen = evaluateCondition(template.Conditions?.[branches[0]]) ? branches[1] : branches[2];
+  return JSON.stringify(chosen) === JSON.stringify({ Ref: 'AWS::NoValue' }) ? undefined : chosen;
+}
+
+/** A CloudWatch metric-math expression of IF, FILL and arithmetic, evaluated on one data point (undefined: missing). */
+function evaluateMetricMath(expression: string, values: Record<string, number | undefined>): number {
+  assert.match(expression, /^[A-Za-z0-9_ ,.()+\-*/<>=]+$/, 'only IF, FILL, ids, numbers and operators');
+  const names = Object.keys(values);
+  const run = new Function('IF', 'FILL', ...names, `return ${expression};`);
+  return run(
+    (condition: boolean, then: number, otherwise: number) => (condition ? then : otherwise),
+    (value: number | undefined, fill: number) => value ?? fill,
+    ...names.map((name) => values[name]),
+  );
+}
+
+const ALARM_IDS = ['DeadLetterQueueAlarm', 'ErrorRateAlarm', 'InvokeThrottlesAlarm', 'OldestMessageAgeAlarm', 'WorkerThrottlesAlarm'];
+const WORKER_METRICS = [
+  'DocumentsEmbedded',
+  'DocumentErrors',
+  'ChunksEmbedded',
+  'TokensEmbedded',
+  'ImagesEmbedded',
+  'Retries',
+  'DlqMoves',
+  'ModelRunTime',
+  'QueueToVectorLatency',
+  'BatchSize',
+];
+const INVOKE_METRICS = ['Requests', 'RequestErrors', 'TokensEmbedded', 'ImagesEmbedded', 'ModelRunTime'];
+
+/**
+ * The metrics contract on the dashboard: every custom metric in `namespace` with exactly the four dimensions
+ * (ColdStart: service and function_name), each worker and invoke metric shown, ErrorsByCode through a SEARCH.
+ */
+function assertDashboardMetrics(template: Template, { namespace, model, kind }: { namespace: string; model: string; kind: string }) {
+  const { widgets } = dashboardOf(template);
+  const lines = metricLines(widgets);
+  const custom = lines.filter((line) => line.namespace === namespace);
+  for (const line of custom.filter((candidate) => candidate.name !== 'ColdStart')) {
+    assert.ok(['worker', 'invoke'].includes(line.dimensions.function), `${line.title}: ${line.name} of ${line.dimensions.function}`);
+    assert.deepEqual(
+      line.dimensions,
+      { service: 'serverless-vectorizer', function: line.dimensions.function, model, kind },
+      `${line.title}: ${line.name}`,
+    );
+  }
+  const shown = (fn: string) => new Set(custom.filter((line) => line.dimensions.function === fn).map((line) => line.name));
+  assert.deepEqual([...shown('worker')].sort(), [...WORKER_METRICS].sort());
+  assert.deepEqual([...shown('invoke')].sort(), [...INVOKE_METRICS].sort());
+  for (const line of lines.filter((candidate) => candidate.namespace && !candidate.namespace.startsWith('AWS/')))
+    assert.equal(line.namespace, namespace, `${line.title}: ${line.name} under another namespace`);
+  const coldStarts = custom.filter((line) => line.name === 'ColdStart');
+  assert.deepEqual(
+    coldStarts.map((line) => line.dimensions),
+    ['WorkerLambdaFunction', 'InvokeLambdaFunction'].map((id) => ({ service: 'serverless-vectorizer', function_name: sub(id) })),
+  );
+  const searches = lines.map((line) => line.options.expression as string | undefined).filter((text) => text?.startsWith('SEARCH('));
+  assert.deepEqual(searches, [
+    `SEARCH('{"${namespace}",code,function,kind,model,service} MetricName="ErrorsByCode" service="serverless-vectorizer" model="${model}"', 'Sum', 300)`,
+  ]);
+}
+
+/** The five alarms by logical id, each checked for notBreaching on missing data and a name with service and stage. */
+function alarmsOf(template: Template) {
+  const alarms = Object.fromEntries(ofType(template, 'AWS::CloudWatch::Alarm').map(([id, alarm]) => [id, alarm.Properties]));
+  assert.deepEqual(Object.keys(alarms).sort(), ALARM_IDS);
+  for (const [id, alarm] of Object.entries(alarms)) {
+    assert.equal(alarm.TreatMissingData, 'notBreaching', id);
+    assert.match(alarm.AlarmName, /^serverless-vectorizer-dev-/, id);
+  }
+  return alarms;
+}
 
 describe('deployment', () => {
   after(async () => {
@@ -251,6 +396,8 @@ describe('deployment', () => {
     // An image model has dense vectors too: its own index, of its dimension.
     assert.equal(template.Resources.VectorIndex.Properties.Dimension, 512);
     assert.equal(template.Resources.VectorIndex.Properties.IndexName, findCatalogEntry('Qdrant/clip-ViT-B-32-vision')?.indexName);
+    // The metrics' kind dimension is the catalog kind of the model.
+    assertDashboardMetrics(template, { namespace: 'ServerlessVectorizer', model: 'Qdrant/clip-ViT-B-32-vision', kind: 'image' });
   });
 
   test('a sparse model keeps no index: indexSink auto resolves to none', async () => {
@@ -316,5 +463,246 @@ describe('deployment', () => {
     );
     assert.match(run, /dist\/shared\/cli\/main\.js warmup/);
     assert.match(serverless, /file: Dockerfile\.variant/);
+  });
+
+  test('metrics: the dashboard of the metrics contract, the env the code reads, the outputs', async () => {
+    const { template, status, output } = await slsPackage({ model: 'Xenova/bge-small-en-v1.5', image: DIGEST });
+    assert.equal(status, 0, output);
+    assert.ok(template);
+
+    // The env of the Powertools Metrics contract: the namespace on both functions, the receive count on the worker.
+    const worker = template.Resources.WorkerLambdaFunction.Properties.Environment.Variables;
+    const invoke = template.Resources.InvokeLambdaFunction.Properties.Environment.Variables;
+    for (const env of [worker, invoke]) {
+      assert.equal(env.POWERTOOLS_METRICS_NAMESPACE, 'ServerlessVectorizer');
+      assert.equal(env.POWERTOOLS_SERVICE_NAME, 'serverless-vectorizer');
+    }
+    assert.equal(worker.MAX_RECEIVE_COUNT, '3');
+    assert.equal(worker.MAX_RECEIVE_COUNT, String(template.Resources.JobsQueue.Properties.RedrivePolicy.maxReceiveCount));
+    assert.equal(invoke.MAX_RECEIVE_COUNT, undefined);
+
+    // The body: CloudWatch's dashboard shape, widgets on the 24-wide grid without overlaps.
+    const { name, references, widgets } = dashboardOf(template);
+    assert.equal(name, 'serverless-vectorizer-dev-us-east-1');
+    assert.ok(widgets.length >= 12, `${widgets.length} widgets`);
+    for (const widget of widgets) {
+      assert.ok(['metric', 'alarm', 'text', 'log'].includes(widget.type), widget.type);
+      for (const key of ['x', 'y', 'width', 'height'] as const) assert.ok(Number.isInteger(widget[key]) && widget[key] >= 0, key);
+      assert.ok(widget.width >= 1 && widget.height >= 1 && widget.x + widget.width <= 24, JSON.stringify(widget));
+      assert.equal(typeof widget.properties, 'object');
+      assert.equal(typeof widget.properties.title, 'string');
+      if (widget.type === 'metric') {
+        assert.equal(widget.properties.region, sub('AWS::Region'));
+        assert.ok(Array.isArray(widget.properties.metrics) && widget.properties.metrics.length > 0, widget.properties.title);
+      }
+    }
+    for (const [index, a] of widgets.entries())
+      for (const b of widgets.slice(index + 1))
+        assert.ok(
+          a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y,
+          `${a.properties.title} overlaps ${b.properties.title}`,
+        );
+    // Every Fn::Sub reference is a pseudo parameter or a resource (with an attribute) of the template.
+    assert.ok(references.length > 0);
+    for (const reference of references) assert.ok(reference === 'AWS::Region' || reference.split('.')[0] in template.Resources, reference);
+
+    // Custom metrics: the namespace and exactly the four dimensions; percentiles where the contract is a time.
+    assertDashboardMetrics(template, { namespace: 'ServerlessVectorizer', model: 'Xenova/bge-small-en-v1.5', kind: 'text' });
+    const lines = metricLines(widgets);
+    for (const [fn, metric] of [
+      ['worker', 'ModelRunTime'],
+      ['invoke', 'ModelRunTime'],
+      ['worker', 'QueueToVectorLatency'],
+    ])
+      assert.deepEqual(
+        lines
+          .filter((line) => line.name === metric && line.dimensions.function === fn)
+          .map((line) => line.options.stat)
+          .sort(),
+        ['p50', 'p99'],
+        `${fn} ${metric}`,
+      );
+
+    // AWS/SQS on the jobs queue and the DLQ; AWS/Lambda for both functions.
+    const onQueue = (queue: string) =>
+      lines
+        .filter((line) => line.namespace === 'AWS/SQS' && line.dimensions.QueueName === sub(`${queue}.QueueName`))
+        .map((line) => line.name);
+    for (const metric of ['ApproximateNumberOfMessagesVisible', 'ApproximateAgeOfOldestMessage'])
+      assert.ok(onQueue('JobsQueue').includes(metric), metric);
+    assert.deepEqual(onQueue('JobsDeadLetterQueue'), ['ApproximateNumberOfMessagesVisible']);
+    for (const metric of ['Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'])
+      for (const id of ['WorkerLambdaFunction', 'InvokeLambdaFunction'])
+        assert.ok(
+          lines.some((line) => line.namespace === 'AWS/Lambda' && line.name === metric && line.dimensions.FunctionName === sub(id)),
+          `${metric} of ${id}`,
+        );
+
+    // The alarm widget shows each alarm; the threshold lines show the params' values.
+    const alarmWidget = widgets.find((widget) => widget.type === 'alarm');
+    assert.deepEqual([...(alarmWidget?.properties.alarms ?? [])].sort(), ALARM_IDS.map((id) => sub(`${id}.Arn`)).sort());
+    const annotations = widgets.flatMap((widget) => widget.properties.annotations?.horizontal ?? []);
+    assert.deepEqual(
+      annotations.map((annotation: { value: number }) => annotation.value),
+      [0.05, 900],
+    );
+
+    assert.deepEqual(template.Outputs?.DashboardName?.Value, { Ref: 'Dashboard' });
+    assert.deepEqual(template.Outputs?.DashboardUrl?.Value, {
+      'Fn::Sub': `https://${sub('AWS::Region')}.console.aws.amazon.com/cloudwatch/home?region=${sub('AWS::Region')}#dashboards/dashboard/${sub('Dashboard')}`,
+    });
+    // EMF metrics go through the logs: no PutMetricData permission.
+    assert.ok(!JSON.stringify(template.Resources.IamRoleLambdaExecution).includes('cloudwatch:PutMetricData'));
+  });
+
+  test('alarms: DLQ, error rate, oldest message, throttles; default thresholds and no actions without alarmTopicArn', async () => {
+    const { template, status, output } = await slsPackage({ model: 'Xenova/bge-small-en-v1.5', image: DIGEST });
+    assert.equal(status, 0, output);
+    assert.ok(template);
+    const alarms = alarmsOf(template);
+
+    // No topic: the condition is false, so every AlarmActions and OKActions resolves to AWS::NoValue.
+    assert.equal(evaluateCondition(template.Conditions?.HasAlarmTopic), false);
+    for (const [id, alarm] of Object.entries(alarms)) {
+      assert.equal((alarm.AlarmActions as Record<string, unknown[]>)['Fn::If'][0], 'HasAlarmTopic', id);
+      assert.equal(resolveActions(template, alarm.AlarmActions), undefined, id);
+      assert.equal(resolveActions(template, alarm.OKActions), undefined, id);
+    }
+
+    const dlq = alarms.DeadLetterQueueAlarm;
+    assert.deepEqual(
+      { ...dlq, AlarmName: undefined, AlarmDescription: undefined, AlarmActions: undefined, OKActions: undefined },
+      {
+        AlarmName: undefined,
+        AlarmDescription: undefined,
+        AlarmActions: undefined,
+        OKActions: undefined,
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['JobsDeadLetterQueue', 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      },
+    );
+
+    const age = alarms.OldestMessageAgeAlarm;
+    assert.equal(age.Namespace, 'AWS/SQS');
+    assert.equal(age.MetricName, 'ApproximateAgeOfOldestMessage');
+    assert.deepEqual(age.Dimensions, [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['JobsQueue', 'QueueName'] } }]);
+    assert.equal(age.Statistic, 'Maximum');
+    assert.equal(age.Threshold, 900);
+    assert.equal(age.ComparisonOperator, 'GreaterThanThreshold');
+
+    for (const [id, fn] of [
+      ['WorkerThrottlesAlarm', 'WorkerLambdaFunction'],
+      ['InvokeThrottlesAlarm', 'InvokeLambdaFunction'],
+    ]) {
+      const throttles = alarms[id];
+      assert.equal(throttles.Namespace, 'AWS/Lambda', id);
+      assert.equal(throttles.MetricName, 'Throttles', id);
+      assert.deepEqual(throttles.Dimensions, [{ Name: 'FunctionName', Value: { Ref: fn } }], id);
+      assert.equal(throttles.Statistic, 'Sum', id);
+      assert.equal(throttles.Threshold, 0, id);
+      assert.equal(throttles.ComparisonOperator, 'GreaterThanThreshold', id);
+    }
+
+    // Error rate: errors / (embedded + errors) of the worker's four-dimension metrics, 2 of 3 five-minute periods.
+    const rate = alarms.ErrorRateAlarm;
+    assert.equal(rate.Threshold, 0.05);
+    assert.equal(rate.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(rate.EvaluationPeriods, 3);
+    assert.equal(rate.DatapointsToAlarm, 2);
+    const stats = (rate.Metrics as AlarmMetric[]).flatMap((metric) =>
+      metric.MetricStat ? [{ ...metric, MetricStat: metric.MetricStat }] : [],
+    );
+    assert.deepEqual(
+      stats.map((metric) => [
+        metric.Id,
+        metric.MetricStat.Metric.MetricName,
+        metric.MetricStat.Stat,
+        metric.MetricStat.Period,
+        metric.ReturnData,
+      ]),
+      [
+        ['embedded', 'DocumentsEmbedded', 'Sum', 300, false],
+        ['errors', 'DocumentErrors', 'Sum', 300, false],
+      ],
+    );
+    for (const metric of stats) {
+      assert.equal(metric.MetricStat.Metric.Namespace, 'ServerlessVectorizer');
+      assert.deepEqual(metric.MetricStat.Metric.Dimensions, [
+        { Name: 'service', Value: 'serverless-vectorizer' },
+        { Name: 'function', Value: 'worker' },
+        { Name: 'model', Value: 'Xenova/bge-small-en-v1.5' },
+        { Name: 'kind', Value: 'text' },
+      ]);
+    }
+    const returned = (rate.Metrics as AlarmMetric[]).filter((metric) => metric.ReturnData);
+    assert.equal(returned.length, 1, 'one time series for the alarm');
+    const expression = returned[0].Expression as string;
+    const at = (embedded: number | undefined, errors: number | undefined) => evaluateMetricMath(expression, { embedded, errors });
+    assert.equal(at(95, 5), 0.05);
+    assert.equal(at(0, 0), 0, 'no documents: no division by zero');
+    assert.equal(at(undefined, 3), 1, 'only errors in the period');
+    assert.equal(at(10, undefined), 0, 'no errors in the period');
+  });
+
+  test('metrics and alarms: non-default namespace, thresholds, SNS topic and a sparse model', async () => {
+    const topic = 'arn:aws:sns:us-east-1:123456789012:vectorizer-alerts';
+    const { template, status, output } = await slsPackage({
+      model: 'Qdrant/Splade_PP_en_v1',
+      image: DIGEST,
+      metricsNamespace: 'Acme/Vectors',
+      alarmTopicArn: topic,
+      errorRateThreshold: '0.2',
+      maxMessageAgeSeconds: '1800',
+      maxReceiveCount: '5',
+    });
+    assert.equal(status, 0, output);
+    assert.ok(template);
+    for (const fn of ['WorkerLambdaFunction', 'InvokeLambdaFunction'])
+      assert.equal(template.Resources[fn].Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE, 'Acme/Vectors');
+    assert.equal(template.Resources.WorkerLambdaFunction.Properties.Environment.Variables.MAX_RECEIVE_COUNT, '5');
+
+    assertDashboardMetrics(template, { namespace: 'Acme/Vectors', model: 'Qdrant/Splade_PP_en_v1', kind: 'sparse' });
+    const annotations = dashboardOf(template).widgets.flatMap((widget) => widget.properties.annotations?.horizontal ?? []);
+    assert.deepEqual(
+      annotations.map((annotation: { value: number }) => annotation.value),
+      [0.2, 1800],
+    );
+
+    const alarms = alarmsOf(template);
+    assert.equal(evaluateCondition(template.Conditions?.HasAlarmTopic), true);
+    for (const [id, alarm] of Object.entries(alarms)) {
+      assert.deepEqual(resolveActions(template, alarm.AlarmActions), [topic], id);
+      assert.deepEqual(resolveActions(template, alarm.OKActions), [topic], id);
+    }
+    assert.equal(alarms.ErrorRateAlarm.Threshold, 0.2);
+    assert.equal(alarms.OldestMessageAgeAlarm.Threshold, 1800);
+    const watched = (alarms.ErrorRateAlarm.Metrics as AlarmMetric[]).flatMap((metric) =>
+      metric.MetricStat ? [metric.MetricStat.Metric] : [],
+    );
+    assert.equal(watched.length, 2);
+    for (const metric of watched) {
+      assert.equal(metric.Namespace, 'Acme/Vectors');
+      assert.deepEqual(metric.Dimensions.at(-1), { Name: 'kind', Value: 'sparse' });
+    }
+  });
+
+  test('metrics params are validated: topic ARN, threshold range, namespace', async () => {
+    for (const [params, message] of [
+      [{ alarmTopicArn: 'vectorizer-alerts' }, /--param alarmTopicArn=vectorizer-alerts: expected an SNS topic ARN/],
+      [{ errorRateThreshold: '5%' }, /--param errorRateThreshold=5%: expected a number from 0 to 1/],
+      [{ maxMessageAgeSeconds: '30' }, /--param maxMessageAgeSeconds=30: expected an integer from 60/],
+      [{ metricsNamespace: 'AWS/Lambda' }, /--param metricsNamespace=AWS\/Lambda: .*not starting with AWS\//],
+    ] as const) {
+      const { status, output } = await slsPackage({ model: 'Xenova/bge-small-en-v1.5', image: DIGEST, ...params });
+      assert.notEqual(status, 0, JSON.stringify(params));
+      assert.match(output, message);
+    }
   });
 });
