@@ -210,9 +210,10 @@ async function dashboardBody(context) {
           },
         ],
       ]),
+      // ColdStart has the same four dimensions as every other metric (shared/metrics.ts).
       metric(
         'Cold starts',
-        Object.entries(functions).map(([fn, ref]) => [namespace, 'ColdStart', 'service', service, 'function_name', ref, { label: fn }]),
+        Object.keys(functions).map((fn) => custom(fn, 'ColdStart', { label: `${fn} cold starts` })),
       ),
     ],
     [

@@ -162,7 +162,7 @@ export interface DocumentResult {
 async function check(services: Services, s3: S3Client, key: string, body: string, seconds: number): Promise<DocumentResult> {
   const { documents } = services;
   if (documents.reads !== 'texts') throw new Error('a text model is needed');
-  const items = readTextDocument(key, Buffer.from(body), key, services.model.id);
+  const items = await readTextDocument(key, Buffer.from(body), key, services.model.id);
   const { chunks } = chunkDocument(items, documents.tokens, services.config.pipeline);
   const response = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: `${key}.vectors.json` }));
   const document = vectorsDocumentSchema.parse(JSON.parse(await response.Body!.transformToString()));
@@ -278,7 +278,7 @@ export async function runLargeDocsBench(options: LargeDocsOptions): Promise<stri
     const rates: Record<string, number> = {};
     for (const [key, body] of Object.entries(large)) {
       if (services.documents.reads !== 'texts') throw new Error('a text model is needed');
-      const items = readTextDocument(key, Buffer.from(body), key, services.model.id);
+      const items = await readTextDocument(key, Buffer.from(body), key, services.model.id);
       const { chunks } = chunkDocument(items.slice(0, 2000), services.documents.tokens, services.config.pipeline);
       const byItem = itemsByPosition(items);
       rates[key] = await engineRate(

@@ -9,4 +9,4 @@ import { createServices } from '../shared/services.ts';
 
 const services = createServices(loadConfig(process.env));
 const { createInvokeHandler } = await import('../shared/invoke-handler.ts');
-export const handler = createInvokeHandler(await services);
+export const handler = await createInvokeHandler(await services);

@@ -9,4 +9,4 @@ import { createServices } from '../shared/services.ts';
 
 const services = createServices(loadConfig(process.env));
 const { createWorkerHandler } = await import('../shared/worker-handler.ts');
-export const handler = createWorkerHandler(await services);
+export const handler = await createWorkerHandler(await services);

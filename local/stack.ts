@@ -97,7 +97,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     if (aws.uploads)
       startNotificationBridge({ uploads: aws.uploads, rules: options.resources.notifications, queueUrls, s3, sqs, region: REGION, logger });
 
-    const workerHandler = createWorkerHandler(services);
+    const workerHandler = await createWorkerHandler(services);
     const invokeWorker = (event: SQSEvent, context?: InvocationContext) => workerHandler(event, (context ?? {}) as never);
     const worker = options.wrapWorker ? options.wrapWorker(invokeWorker) : invokeWorker;
     const mapping = startEventSourceMapping({
@@ -117,7 +117,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.unshift(() => mapping.stop());
 
-    const invoke = createInvokeHandler(services);
+    const invoke = await createInvokeHandler(services);
     const invokeServer = await startInvokeServer({
       port: options.invokePort,
       functions: {

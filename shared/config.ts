@@ -11,6 +11,17 @@ export interface Config {
   readonly s3: S3Config;
   readonly pipeline: PipelineConfig;
   readonly index: IndexConfig;
+  readonly metrics: MetricsConfig;
+}
+
+/** CloudWatch metrics (EMF through the logs), on Lambda by default. */
+export interface MetricsConfig {
+  /** On Lambda unless `POWERTOOLS_METRICS_DISABLED=true`; elsewhere only with `POWERTOOLS_METRICS_DISABLED=false`. */
+  readonly enabled: boolean;
+  /** `POWERTOOLS_METRICS_NAMESPACE`, default `ServerlessVectorizer`. */
+  readonly namespace: string;
+  /** `MAX_RECEIVE_COUNT`: the queue's redrive limit; a failure on that receive is a move to the DLQ. */
+  readonly maxReceiveCount?: number;
 }
 
 /** Where the vectors are kept searchable, besides the sidecar documents. */
@@ -61,6 +72,11 @@ export interface PipelineConfig {
   readonly workQueueUrl?: string;
   /** `AWS_ENDPOINT_URL_SQS` (or `AWS_ENDPOINT_URL`): an SQS emulator's endpoint. */
   readonly sqsEndpoint?: string;
+  /**
+   * `CSV_TEXT_COLUMN`: the header of the column whose value is a CSV/TSV row's text; unset means
+   * every column, as `header: value` lines.
+   */
+  readonly csvTextColumn?: string;
 }
 
 export interface ModelConfig {
@@ -298,7 +314,13 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
       partTokens: readInteger(env, 'PART_TOKENS', 32768, 16),
       workQueueUrl: readString(env, 'WORK_QUEUE_URL'),
       sqsEndpoint: readString(env, 'AWS_ENDPOINT_URL_SQS') ?? readString(env, 'AWS_ENDPOINT_URL'),
+      csvTextColumn: readString(env, 'CSV_TEXT_COLUMN'),
     },
     index: readIndex(env),
+    metrics: {
+      enabled: readBoolean(env, 'POWERTOOLS_METRICS_DISABLED', !env.AWS_LAMBDA_FUNCTION_NAME) === false,
+      namespace: readString(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? 'ServerlessVectorizer',
+      maxReceiveCount: readString(env, 'MAX_RECEIVE_COUNT') ? readInteger(env, 'MAX_RECEIVE_COUNT', 0, 1) : undefined,
+    },
   };
 }

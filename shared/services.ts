@@ -7,6 +7,7 @@ import { createEngine } from './engines/index.ts';
 import { cpuFlags, int8ModelFor } from './engines/session/int8-kernels.ts';
 import { externalDataOf } from './engines/session/model-file.js';
 import { resolveSessionOptions } from './engines/session/sizing.ts';
+import { createRunLog } from './engines/session/timed.ts';
 import { ConfigurationError, VectorizerError } from './errors.ts';
 import { openIndexSink } from './index/open.ts';
 import type { IndexSink } from './index/types.ts';
@@ -40,6 +41,8 @@ export interface Services {
   readonly listing?: KeyListing;
   /** The worker's own queue (`WORK_QUEUE_URL`), where parts of large documents go; absent when unset. */
   readonly queue?: MessageSender;
+  /** How long the model's runs took since the last drain (the handlers' `ModelRunTime` metric). */
+  readonly modelRuns: { drain(): number[] };
   dispose(): Promise<void>;
 }
 
@@ -64,14 +67,18 @@ export async function createServices(
   const model = await resolveModel(config.model, { onProgress: options.onProgress });
   const session = resolveSessionOptions(config.runtime, modelBytes(join(model.dir, model.file)), availableParallelism());
   const int8 = await int8ModelFor(join(model.dir, model.file), config.runtime.int8Weights, process.arch, cpuFlags());
-  const opening = createEngine({ spec: model, limits: config.limits, session, modelPath: int8.path }).catch((cause: unknown) => {
-    // ONNX Runtime's own message (a missing external-data file, a corrupt graph) is the useful part.
-    if (cause instanceof VectorizerError) throw cause;
-    throw new ConfigurationError(
-      `The ${model.type} model ${model.id} could not be loaded from ${join(model.dir, model.file)}: ${cause instanceof Error ? cause.message : String(cause)}`,
-      { cause },
-    );
-  });
+  // Run times are kept only where metrics are published.
+  const modelRuns = createRunLog(config.metrics.enabled ? 1000 : 0);
+  const opening = createEngine({ spec: model, limits: config.limits, session, modelPath: int8.path, onRun: modelRuns.record }).catch(
+    (cause: unknown) => {
+      // ONNX Runtime's own message (a missing external-data file, a corrupt graph) is the useful part.
+      if (cause instanceof VectorizerError) throw cause;
+      throw new ConfigurationError(
+        `The ${model.type} model ${model.id} could not be loaded from ${join(model.dir, model.file)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
+    },
+  );
   // The index opens while the model's session does, not after it.
   const [engineResult, indexResult] = await Promise.allSettled([opening, openIndexSink(config.index, config.s3, model)]);
   if (engineResult.status === 'rejected' || indexResult.status === 'rejected') {
@@ -106,6 +113,7 @@ export async function createServices(
     listing: createKeyListing((bucket, prefix, maxPages) => listObjects(s3, bucket, prefix, maxPages)),
     ...(index ? { index } : {}),
     ...(queue ? { queue } : {}),
+    modelRuns,
     async dispose() {
       queue?.destroy();
       await Promise.all([engine.dispose(), index?.close()]);

@@ -70,7 +70,7 @@ export async function runInvoke(args: string[], io: CliIo): Promise<number> {
     const creating = createServices(loadConfig(io.env));
     const { createInvokeHandler } = await import('../invoke-handler.ts');
     const services = await creating;
-    const handler = createInvokeHandler(services);
+    const handler = await createInvokeHandler(services);
     const result = await handler(event, localContext('vectorizer-invoke') as never).finally(() => services.dispose());
     // An HTTP-shaped event answers with a status code instead of throwing.
     const status = (result as { statusCode?: unknown }).statusCode;

@@ -11,6 +11,7 @@ import type { BatchLimits } from '../engines/batching/plan.ts';
 import type { Session, SessionOptions } from '../engines/session/types.ts';
 import type { IndexSink } from '../index/types.ts';
 import type { SparseVector } from '../math/sparse.ts';
+import type { MetricsRecorder } from '../metrics.ts';
 import type { InputRule, ModelSpec, ModelType, OutputRule } from '../models/types.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../request/schema.ts';
 
@@ -66,6 +67,8 @@ export interface RequestServices {
   readonly s3: S3Client;
   /** The vector index, when the deployment keeps one (search requests). */
   readonly index?: IndexSink;
+  /** Where the handler's metrics go (none outside a handler). */
+  readonly metrics?: MetricsRecorder;
 }
 
 /** An open model of some kind: serves requests, embeds the worker's documents. */

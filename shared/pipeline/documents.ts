@@ -1,16 +1,19 @@
 import { InvalidInputDataError } from '../errors.ts';
 import { decodeUtf8 } from '../storage/s3.ts';
 import { EmptyDocumentError, UnsupportedFileTypeError } from './errors.ts';
+import { readCsv, readTsv } from './formats/csv.ts';
+import { readDocx } from './formats/docx.ts';
+import { readHtml } from './formats/html.ts';
+import { readPdf } from './formats/pdf.ts';
+import type { DocumentOptions, DocumentReader, TextItem } from './formats/types.ts';
 
-export const TEXT_EXTENSIONS = ['.txt', '.md', '.json', '.jsonl'] as const;
+export type { DocumentOptions, TextItem } from './formats/types.ts';
+
+/** Files whose text a parser extracts (each parser is loaded on the first file of its type). */
+export const DOCUMENT_EXTENSIONS = ['.pdf', '.html', '.htm', '.docx', '.csv', '.tsv'] as const;
+/** Every type a text model embeds: UTF-8 text and JSON, and the documents above. */
+export const TEXT_EXTENSIONS = ['.txt', '.md', '.json', '.jsonl', ...DOCUMENT_EXTENSIONS] as const;
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif', '.tif', '.tiff', '.avif'] as const;
-
-/** One embeddable text of a file: the whole file, or one item of a JSON array / JSONL line. */
-export interface TextItem {
-  readonly text: string;
-  /** Position in the JSON array or JSONL file; absent for plain-text files. */
-  readonly item?: number;
-}
 
 function extensionOf(key: string): string {
   const dot = key.lastIndexOf('.');
@@ -67,21 +70,44 @@ export function readImageDocument(key: string, bytes: Uint8Array, source: string
   return bytes;
 }
 
+const readPlainText: DocumentReader = (bytes, source) => [{ text: decodeUtf8(bytes, source) }];
+
+/** The reader of each text type, by extension. */
+const READERS: Readonly<Record<(typeof TEXT_EXTENSIONS)[number], DocumentReader>> = Object.freeze({
+  '.txt': readPlainText,
+  '.md': readPlainText,
+  '.json': (bytes, source) => jsonItems(decodeUtf8(bytes, source), source),
+  '.jsonl': (bytes, source) => jsonlItems(decodeUtf8(bytes, source), source),
+  '.pdf': readPdf,
+  '.html': readHtml,
+  '.htm': readHtml,
+  '.docx': readDocx,
+  '.csv': readCsv,
+  '.tsv': readTsv,
+});
+
 /**
- * A text file's texts, by its extension: `.txt`/`.md` are one text, `.json` an array of strings
- * (or objects with `text`), `.jsonl` one string or object per line. Empty texts are left out.
+ * A text file's texts, by its extension: `.txt`/`.md`/`.docx`/`.html` are one text, `.json` an
+ * array of strings (or objects with `text`), `.jsonl` one string or object per line, `.pdf` one
+ * text per page (with `page`), `.csv`/`.tsv` one text per data row (with `row`). Empty texts are
+ * left out; a file with none is refused.
  * @param source the S3 URI and `model` the model's id, named in errors.
+ * @example await readTextDocument('a/report.pdf', bytes, 's3://b/a/report.pdf', model.id, config.pipeline)
  */
-export function readTextDocument(key: string, bytes: Uint8Array, source: string, model: string): TextItem[] {
+export async function readTextDocument(
+  key: string,
+  bytes: Uint8Array,
+  source: string,
+  model: string,
+  options: DocumentOptions = {},
+): Promise<TextItem[]> {
   const extension = extensionOf(key);
-  if (!(TEXT_EXTENSIONS as readonly string[]).includes(extension)) {
+  if (!Object.hasOwn(READERS, extension)) {
     throw new UnsupportedFileTypeError(
       `${source}: ${extension || 'no extension'} is not a type the model ${model} embeds (${TEXT_EXTENSIONS.join(', ')}).`,
     );
   }
-  const content = decodeUtf8(bytes, source);
-  const items =
-    extension === '.json' ? jsonItems(content, source) : extension === '.jsonl' ? jsonlItems(content, source) : [{ text: content }];
+  const items = await READERS[extension as keyof typeof READERS](bytes, source, options);
   const nonEmpty = items.filter((entry) => entry.text.trim().length > 0);
   if (nonEmpty.length === 0) throw new EmptyDocumentError(`${source} has no text to embed.`);
   return nonEmpty;

@@ -28,3 +28,24 @@ export class DeadlineExceededError extends VectorizerError {
     super('DEADLINE_EXCEEDED', 503, message, options);
   }
 }
+
+/** A document that needs a password to open (an encrypted PDF): no retry will read it. */
+export class EncryptedDocumentError extends VectorizerError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('ENCRYPTED_DOCUMENT', 422, message, options);
+  }
+}
+
+/** A PDF with pages but no text on any of them (a scan): it needs OCR, which the worker does not do. */
+export class NoTextLayerError extends VectorizerError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('NO_TEXT_LAYER', 422, message, options);
+  }
+}
+
+/** The column CSV_TEXT_COLUMN names is not in a CSV file's header. */
+export class CsvColumnNotFoundError extends VectorizerError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('CSV_COLUMN_NOT_FOUND', 422, message, options);
+  }
+}

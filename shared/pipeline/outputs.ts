@@ -32,8 +32,12 @@ const sourceSchema = z.strictObject({
 });
 
 export const chunkOutputSchema = z.strictObject({
-  /** Position in the source's JSON array / JSONL lines, when the file has items. */
+  /** Position of the item in the source (JSON array entry, JSONL line, PDF page, CSV row), when the file has items. */
   item: z.number().int().nonnegative().optional(),
+  /** The PDF page of the chunk (1-based). */
+  page: z.number().int().positive().optional(),
+  /** The CSV/TSV data row of the chunk (1-based, the header not counted). */
+  row: z.number().int().positive().optional(),
   /** Character offsets into the (item's) text. */
   start: z.number().int().nonnegative(),
   end: z.number().int().nonnegative(),

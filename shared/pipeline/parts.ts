@@ -8,8 +8,12 @@ import { z } from 'zod';
 
 /** A chunk of a document as the whole-document chunking cut it. */
 export interface PlannedChunk {
-  /** Position in the source's JSON array / JSONL lines, when the file has items. */
+  /** Position of the item (JSON array entry, JSONL line, PDF page, CSV row) in the source, when the file has items. */
   readonly item?: number;
+  /** The item's PDF page (1-based); not in part messages (the item's position tells it). */
+  readonly page?: number;
+  /** The item's CSV data row (1-based); not in part messages (the item's position tells it). */
+  readonly row?: number;
   /** Character offsets into the (item's) text. */
   readonly start: number;
   readonly end: number;

@@ -40,11 +40,14 @@ export async function processJob(body: Record<string, unknown>, messageId: strin
     }
     await handleEmbeddingRequest({ ...request, save_to_s3: destination }, services);
     logger.info('job done', { message_id: messageId, output: formatS3Uri(destination) });
+    services.metrics?.count('Requests');
     return 'written';
   } catch (error) {
     const failure = toVectorizerError(error);
     if (!isPermanent(failure)) throw failure;
     logger.warn('job refused', { message_id: messageId, code: failure.code, reason: failure.message });
+    services.metrics?.count('RequestErrors');
+    services.metrics?.errorCode(failure.code);
     if (!destination) return 'error-logged';
     const record: JobErrorRecord = {
       job: { message_id: messageId, destination: formatS3Uri(destination) },

@@ -76,7 +76,7 @@ async function embedText(
   const { documents, config, model, queue } = services;
   if (documents.reads !== 'texts') throw new Error('embedText: not a text model');
   const uri = formatS3Uri(current);
-  const items = readTextDocument(current.key, object.bytes, uri, model.id);
+  const items = await readTextDocument(current.key, object.bytes, uri, model.id, config.pipeline);
   const { chunks, chunking } = chunkDocument(items, documents.tokens, config.pipeline);
   const byItem = itemsByPosition(items);
   const tokens = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);
@@ -184,6 +184,8 @@ export async function processObject(
       index?.deleteSource(source),
     ]);
     logger.warn('object refused', { source: formatS3Uri(source), code: failure.code, reason: failure.message });
+    services.metrics?.count('DocumentErrors');
+    services.metrics?.errorCode(failure.code);
     // Overwritten while this version failed (the version read, when it was read): a newer, good
     // version's outputs may have been written meanwhile and just removed; bring them back.
     if (read && (await currentEtag(services, source)) !== read) {

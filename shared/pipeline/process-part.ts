@@ -8,7 +8,7 @@ import { deleteParts, partsPlace, readPart, storedRanges, storePart } from './pa
 import { type ChunkRange, chunksOfPart, coverOf, type PartMessage, resumeAt } from './parts.ts';
 import { type ObjectOutcome, processObject, sliceTokensOf } from './process-object.ts';
 import { type PipelineServices, publish } from './publish.ts';
-import { chunkTextOf, embedChunks, itemsByPosition } from './text-chunks.ts';
+import { chunkTextOf, embedChunks, itemsByPosition, withProvenance } from './text-chunks.ts';
 import type { WorkContext } from './work.ts';
 
 export type PartOutcome =
@@ -28,7 +28,7 @@ function readSource(part: PartMessage, services: PipelineServices, work: WorkCon
   return work.once(`source ${part.bucket}/${part.key}`, async () => {
     const object = await getObjectIfExists(services.s3, source, services.config.limits.maxInputBytes);
     if (!object || object.etag !== part.etag) return { etag: object?.etag };
-    const items = readTextDocument(part.key, object.bytes, formatS3Uri(source), services.model.id);
+    const items = await readTextDocument(part.key, object.bytes, formatS3Uri(source), services.model.id, services.config.pipeline);
     return { etag: object.etag, items, byItem: itemsByPosition(items), metadata: object.metadata };
   });
 }
@@ -64,7 +64,9 @@ export async function processPart(part: PartMessage, services: PipelineServices,
   if (from < part.to) {
     const { documents, queue } = services;
     if (documents.reads !== 'texts') throw new Error(`processPart: the model ${services.model.id} does not embed texts`);
-    const chunks = chunksOfPart(part).slice(from - part.from);
+    const chunks = chunksOfPart(part)
+      .slice(from - part.from)
+      .map((chunk) => withProvenance(chunk, byItem));
     const texts = chunks.map((chunk) => chunkTextOf(items, chunk, byItem));
     const done = await embedChunks(texts, chunks, documents, work, sliceTokensOf(services));
     const reached = from + done.length;

@@ -1,5 +1,6 @@
 import type { IndexDocument } from '../index/types.ts';
 import { logger } from '../logger.ts';
+import type { MetricsRecorder } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { formatS3Uri, getObjectIfExists, putJson, type S3ObjectData } from '../storage/s3.ts';
 import { currentEtag, deleteUnlessUnlisted, listedAbsent } from './lookups.ts';
@@ -8,7 +9,10 @@ import { type ChunkOutput, errorLocation, outputLocation, SOURCE_ETAG_METADATA, 
 import type { Chunking } from './text-chunks.ts';
 
 /** The slice of the services the worker's pipeline uses. */
-export type PipelineServices = Pick<Services, 'config' | 'model' | 'engine' | 'documents' | 's3' | 'listing' | 'index' | 'queue'>;
+export type PipelineServices = Pick<Services, 'config' | 'model' | 'engine' | 'documents' | 's3' | 'listing' | 'index' | 'queue'> & {
+  /** Where the worker's metrics go (none outside the handler: tests, sync). */
+  readonly metrics?: MetricsRecorder;
+};
 
 /** One embedded version of a source, ready to be written. */
 export interface Embedding {
@@ -57,6 +61,22 @@ export async function readMetadataSidecar(
   return (await getObjectIfExists(services.s3, location, services.config.limits.maxInputBytes)) ?? null;
 }
 
+/** A document written: its chunks and tokens, or its image. */
+function recordEmbedded(services: PipelineServices, document: VectorsDocument): void {
+  const { metrics } = services;
+  if (!metrics) return;
+  metrics.count('DocumentsEmbedded');
+  if (document.model_type === 'image') {
+    metrics.count('ImagesEmbedded', document.count);
+    return;
+  }
+  metrics.count('ChunksEmbedded', document.count);
+  metrics.count(
+    'TokensEmbedded',
+    document.chunks.reduce((sum, chunk) => sum + chunk.tokens, 0),
+  );
+}
+
 /**
  * Writes one embedded version of a source: `<key>.vectors.json` (marked with the source ETag), the
  * index's entries, and removes a stale `<key>.error.json`. Returns 'changed' when the source was
@@ -94,5 +114,6 @@ export async function publish(embedding: Embedding, services: PipelineServices):
     return 'changed';
   }
   logger.info('object embedded', { source: formatS3Uri(where), output: formatS3Uri(target), chunks: document.count });
+  recordEmbedded(services, document);
   return 'written';
 }

@@ -23,10 +23,29 @@ export function chunkDocument(
       maxTokens,
       overlapTokens: settings.chunkOverlapTokens,
     })) {
-      chunks.push({ ...(entry.item === undefined ? {} : { item: entry.item }), start: chunk.start, end: chunk.end, tokens: chunk.tokens });
+      chunks.push({
+        ...(entry.item === undefined ? {} : { item: entry.item }),
+        ...provenanceOf(entry),
+        start: chunk.start,
+        end: chunk.end,
+        tokens: chunk.tokens,
+      });
     }
   }
   return { chunks, chunking: { max_tokens: maxTokens, overlap_tokens: settings.chunkOverlapTokens } };
+}
+
+/** Where an item sits in its source, for a reader of the output: its PDF page or CSV row, when it has one. */
+function provenanceOf(entry: TextItem | undefined): Pick<PlannedChunk, 'page' | 'row'> {
+  return { ...(entry?.page === undefined ? {} : { page: entry.page }), ...(entry?.row === undefined ? {} : { row: entry.row }) };
+}
+
+/**
+ * A planned chunk with its item's page or row again: part messages carry only the item's
+ * position (the part's worker reads the source anew, so the rest is known there).
+ */
+export function withProvenance(chunk: PlannedChunk, byItem: ReadonlyMap<number, TextItem>): PlannedChunk {
+  return chunk.item === undefined ? chunk : { ...chunk, ...provenanceOf(byItem.get(chunk.item)) };
 }
 
 /** The text of a chunk: a slice of its item's text (or of the whole text). */
@@ -69,6 +88,8 @@ export async function embedChunks(
       const chunk = chunks[next + offset];
       outputs.push({
         ...(chunk.item === undefined ? {} : { item: chunk.item }),
+        ...(chunk.page === undefined ? {} : { page: chunk.page }),
+        ...(chunk.row === undefined ? {} : { row: chunk.row }),
         start: chunk.start,
         end: chunk.end,
         tokens: result.tokens,

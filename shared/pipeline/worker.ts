@@ -5,7 +5,7 @@ import { logger } from '../logger.ts';
 import { deadlineOf, Pace } from './deadline.ts';
 import { DeadlineExceededError } from './errors.ts';
 import { processJob } from './process-job.ts';
-import { type PipelineServices, processObject } from './process-object.ts';
+import { type ObjectOutcome, type PipelineServices, processObject } from './process-object.ts';
 import { processPart } from './process-part.ts';
 import { parseWorkItem } from './records.ts';
 import { type Running, type WorkContext, workContext } from './work.ts';
@@ -49,11 +49,39 @@ export async function processRecord(record: SQSRecord, services: PipelineService
   // All objects of the record run concurrently: their S3 reads overlap, and their texts share
   // token-budget batches with every other record of the SQS batch (see coalesce).
   const results = await Promise.allSettled(item.objects.map((object) => processObject(object, services, { work })));
+  recordLatency(record, results, services);
   const failed = results.flatMap((result, index) =>
     result.status === 'rejected' ? [{ object: item.objects[index], reason: result.reason }] : [],
   );
   for (const { object, reason } of failed.slice(1)) retried(record, reason, `s3://${object.bucket}/${object.key}`);
   if (failed.length > 0) throw retried(record, failed[0].reason, `s3://${failed[0].object.bucket}/${failed[0].object.key}`);
+}
+
+/** From the notification's arrival on the queue to each vectors document written. */
+function recordLatency(record: SQSRecord, results: PromiseSettledResult<ObjectOutcome>[], services: PipelineServices): void {
+  const sent = Number(record.attributes?.SentTimestamp);
+  if (!services.metrics || !Number.isFinite(sent)) return;
+  for (const result of results) {
+    if (result.status === 'fulfilled' && result.value === 'written') services.metrics.duration('QueueToVectorLatency', Date.now() - sent);
+  }
+}
+
+/**
+ * The batch's size, and its failed records: back to the queue (Retries), or, on their last
+ * allowed receive (MAX_RECEIVE_COUNT), to the DLQ (DlqMoves).
+ */
+function recordBatch(event: SQSEvent, response: SQSBatchResponse, services: PipelineServices): void {
+  const { metrics } = services;
+  if (!metrics) return;
+  metrics.count('BatchSize', event.Records.length);
+  const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+  const limit = services.config.metrics.maxReceiveCount;
+  let moves = 0;
+  for (const record of event.Records) {
+    if (failed.has(record.messageId) && limit !== undefined && Number(record.attributes?.ApproximateReceiveCount) >= limit) moves++;
+  }
+  metrics.count('Retries', failed.size - moves);
+  metrics.count('DlqMoves', moves);
 }
 
 /**
@@ -87,10 +115,12 @@ export function createSqsBatchHandler(
     // The invocation's time (Lambda's remaining time; the local event source's timeout): texts stop
     // taking new slices before it and continue from the queue; records not started go back to it.
     const work = workContext(deadlineOf(context), pace, running);
-    return processPartialResponse(event, (record: SQSRecord) => processRecord(record, services, work), processor, {
+    const response = await processPartialResponse(event, (record: SQSRecord) => processRecord(record, services, work), processor, {
       // Powertools throws when every record failed, which would retry even the ones that succeeded
       // elsewhere; reporting them as batch item failures is equivalent and keeps the contract simple.
       throwOnFullBatchFailure: false,
     });
+    recordBatch(event, response, services);
+    return response;
   };
 }

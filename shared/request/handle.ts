@@ -1,6 +1,7 @@
 import { S3AccessDeniedError, UnsupportedForModelError } from '../errors.ts';
 import { KINDS } from '../kinds/index.ts';
 import type { Engine, RequestServices } from '../kinds/types.ts';
+import type { MetricsRecorder } from '../metrics.ts';
 import { formatS3Uri, putJson } from '../storage/s3.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from './schema.ts';
 
@@ -30,6 +31,13 @@ export function checkOutputBucket(bucket: string, allowed: readonly string[]): v
   }
 }
 
+/** What a request embedded: its tokens, or its images. */
+function recordServed(metrics: MetricsRecorder | undefined, response: EmbeddingResponse): void {
+  if (!metrics) return;
+  if ('model_type' in response && response.model_type === 'image') metrics.count('ImagesEmbedded', response.count);
+  else if (response.usage) metrics.count('TokensEmbedded', response.usage.tokens);
+}
+
 /**
  * Serves one validated request with the process's engine: checks the fields belong to its kind,
  * lets the kind read the inputs (inline or S3), run the model and shape the response, and saves
@@ -43,6 +51,7 @@ export async function handleEmbeddingRequest(
   checkFieldsForModel(request, engine);
   if (request.save_to_s3) checkOutputBucket(request.save_to_s3.bucket, services.config.s3.allowedOutputBuckets);
   const response = await engine.handle(request, services);
+  recordServed(services.metrics, response);
   if (!request.save_to_s3) return response;
   await putJson(services.s3, request.save_to_s3, response);
   return { ...response, s3_location: formatS3Uri(request.save_to_s3) };

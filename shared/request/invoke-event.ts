@@ -8,6 +8,7 @@ import {
   type VectorizerError,
 } from '../errors.ts';
 import { logger } from '../logger.ts';
+import type { MetricsRecorder } from '../metrics.ts';
 import type { Services } from '../services.ts';
 import { handleEmbeddingRequest } from './handle.ts';
 import { handleOpenAIEmbeddings, listOpenAIModels, openAIError } from './openai.ts';
@@ -62,7 +63,9 @@ export function bodyOf(event: HttpEvent, maxBytes: number, example = '{"messages
   }
 }
 
-function logFailure(error: VectorizerError): void {
+function logFailure(error: VectorizerError, metrics: MetricsRecorder | undefined): void {
+  metrics?.count('RequestErrors');
+  metrics?.errorCode(error.code);
   if (error.isClientError) logger.warn('request rejected', { code: error.code, reason: error.message });
   else logger.error('request failed', { code: error.code, error: (error.cause as Error | undefined) ?? error });
 }
@@ -75,7 +78,7 @@ function toHttpResult(answer: HttpAnswer): HttpResult {
   };
 }
 
-type RequestServicesWithEngine = Pick<Services, 'config' | 'engine' | 's3' | 'index'>;
+type RequestServicesWithEngine = Pick<Services, 'config' | 'engine' | 's3' | 'index'> & { readonly metrics?: MetricsRecorder };
 
 /** Each route's answer to a well-formed call (errors are shaped by errorAnswerFor). */
 async function answerRoute(route: RouteName, event: HttpEvent, services: RequestServicesWithEngine): Promise<HttpAnswer> {
@@ -113,12 +116,13 @@ function errorAnswerFor(route: RouteName): (failure: VectorizerError) => HttpAns
  * from the route its path ends with (routes.ts).
  */
 export async function handleInvokeEvent(event: unknown, services: RequestServicesWithEngine): Promise<EmbeddingResponse | HttpResult> {
+  services.metrics?.count('Requests');
   if (!isHttpEvent(event)) {
     try {
       return await handleEmbeddingRequest(parseEmbeddingRequest(event), services);
     } catch (error) {
       const failure = toVectorizerError(error);
-      logFailure(failure);
+      logFailure(failure, services.metrics);
       // Unexpected faults were wrapped in InternalError, whose message says only "see the log".
       throw failure;
     }
@@ -136,7 +140,7 @@ export async function handleInvokeEvent(event: unknown, services: RequestService
     return toHttpResult(await answerRoute(route, event, services));
   } catch (error) {
     const failure = toVectorizerError(error);
-    logFailure(failure);
+    logFailure(failure, services.metrics);
     return toHttpResult(errorAnswerFor(route)(failure));
   }
 }

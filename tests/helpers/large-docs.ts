@@ -36,7 +36,7 @@ export function largeDocuments(scale: number): Record<string, string> {
 export async function expectedChunks(services: Pick<Services, 'documents' | 'config' | 'model'>, key: string, body: string) {
   const { documents } = services;
   if (documents.reads !== 'texts') throw new Error('a text model was expected');
-  const items = readTextDocument(key, Buffer.from(body), key, services.model.id);
+  const items = await readTextDocument(key, Buffer.from(body), key, services.model.id);
   const { chunks } = chunkDocument(items, documents.tokens, services.config.pipeline);
   const byItem = itemsByPosition(items);
   const embedded = await documents.embed(chunks.map((chunk) => chunkTextOf(items, chunk, byItem)));

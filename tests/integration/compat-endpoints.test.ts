@@ -28,7 +28,7 @@ interface Served {
 
 async function serve(env: Record<string, string>): Promise<Served> {
   const services = await servicesFor({ MAX_INPUTS: '400', ...env });
-  const handler = createInvokeHandler(services);
+  const handler = await createInvokeHandler(services);
   const server = await startInvokeServer({
     port: 0,
     functions: { function: (event, context) => handler(event, context as never) },

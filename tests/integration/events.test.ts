@@ -60,7 +60,7 @@ describe('sample events', () => {
 
   test('the SQS events: an S3 notification (URL-encoded key) and a job message', async () => {
     const runtime = runtimes.get('text')!;
-    const worker = createWorkerHandler(runtime);
+    const worker = await createWorkerHandler(runtime);
     const notification = load<SQSEvent>('sqs-s3-notification.json');
     const body = JSON.parse(notification.Records[0].body);
     body.Records[0].s3.bucket.name = bucket;
