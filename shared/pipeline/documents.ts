@@ -86,13 +86,18 @@ const READERS: Readonly<Record<(typeof TEXT_EXTENSIONS)[number], DocumentReader>
   '.tsv': readTsv,
 });
 
+/** The per-format settings of the configuration. */
+export function documentOptions(config: { pipeline: { csvTextColumn?: string }; limits: { maxInputBytes: number } }): DocumentOptions {
+  return { csvTextColumn: config.pipeline.csvTextColumn, maxInputBytes: config.limits.maxInputBytes };
+}
+
 /**
  * A text file's texts, by its extension: `.txt`/`.md`/`.docx`/`.html` are one text, `.json` an
  * array of strings (or objects with `text`), `.jsonl` one string or object per line, `.pdf` one
  * text per page (with `page`), `.csv`/`.tsv` one text per data row (with `row`). Empty texts are
  * left out; a file with none is refused.
  * @param source the S3 URI and `model` the model's id, named in errors.
- * @example await readTextDocument('a/report.pdf', bytes, 's3://b/a/report.pdf', model.id, config.pipeline)
+ * @example await readTextDocument('a/report.pdf', bytes, 's3://b/a/report.pdf', model.id, documentOptions(config))
  */
 export async function readTextDocument(
   key: string,

@@ -1,7 +1,7 @@
 import { toVectorizerError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { deleteObject, formatS3Uri, getObjectIfExists, headObject, OUTPUT_MARKER, putJson, type S3ObjectData } from '../storage/s3.ts';
-import { readImageDocument, readTextDocument } from './documents.ts';
+import { documentOptions, readImageDocument, readTextDocument } from './documents.ts';
 import { DeadlineExceededError, isPermanent, UnsupportedFileTypeError } from './errors.ts';
 import { currentEtag, headUnlessUnlisted } from './lookups.ts';
 import { isMetadataSidecar, sourceOfMetadataSidecar } from './metadata.ts';
@@ -76,7 +76,7 @@ async function embedText(
   const { documents, config, model, queue } = services;
   if (documents.reads !== 'texts') throw new Error('embedText: not a text model');
   const uri = formatS3Uri(current);
-  const items = await readTextDocument(current.key, object.bytes, uri, model.id, config.pipeline);
+  const items = await readTextDocument(current.key, object.bytes, uri, model.id, documentOptions(config));
   const { chunks, chunking } = chunkDocument(items, documents.tokens, config.pipeline);
   const byItem = itemsByPosition(items);
   const tokens = chunks.reduce((sum, chunk) => sum + chunk.tokens, 0);

@@ -1,7 +1,7 @@
 import { InvalidRequestError, S3ObjectNotFoundError } from '../errors.ts';
 import { logger } from '../logger.ts';
 import { formatS3Uri, getObjectIfExists, headObject } from '../storage/s3.ts';
-import { readTextDocument } from './documents.ts';
+import { documentOptions, readTextDocument } from './documents.ts';
 import { DeadlineExceededError } from './errors.ts';
 import { outputLocation, SOURCE_ETAG_METADATA } from './outputs.ts';
 import { deleteParts, partsPlace, readPart, storedRanges, storePart } from './part-store.ts';
@@ -28,7 +28,7 @@ function readSource(part: PartMessage, services: PipelineServices, work: WorkCon
   return work.once(`source ${part.bucket}/${part.key}`, async () => {
     const object = await getObjectIfExists(services.s3, source, services.config.limits.maxInputBytes);
     if (!object || object.etag !== part.etag) return { etag: object?.etag };
-    const items = await readTextDocument(part.key, object.bytes, formatS3Uri(source), services.model.id, services.config.pipeline);
+    const items = await readTextDocument(part.key, object.bytes, formatS3Uri(source), services.model.id, documentOptions(services.config));
     return { etag: object.etag, items, byItem: itemsByPosition(items), metadata: object.metadata };
   });
 }

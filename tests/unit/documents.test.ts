@@ -20,13 +20,16 @@ const utf8 = (text: string) => Buffer.from(text, 'utf8');
 const read = (key: string, bytes: Uint8Array, options = {}) => readTextDocument(key, bytes, `s3://bucket/${key}`, MODEL, options);
 
 /** Asserts that reading rejects with this code, and a message that matches. */
-async function assertRefused(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
+async function assertRefused(promise: Promise<unknown>, code: string, message: RegExp): Promise<VectorizerError> {
+  let refused: VectorizerError | undefined;
   await assert.rejects(promise, (error: VectorizerError) => {
     assert.equal(error.code, code, error.message);
     assert.ok(error.isClientError, `${code} is permanent (4xx)`);
     assert.match(error.message, message);
+    refused = error;
     return true;
   });
+  return refused as VectorizerError;
 }
 
 describe('PDF', () => {
@@ -166,6 +169,21 @@ describe('DOCX', () => {
 
   test('a document without text is EMPTY_DOCUMENT', async () => {
     await assertRefused(read('blank.docx', await buildDocx(['', '  '])), 'EMPTY_DOCUMENT', /blank\.docx has no text/);
+  });
+
+  test('a zip that expands past MAX_INPUT_BYTES is refused unread (a few KB can hold MBs of XML)', async () => {
+    const docx = await buildDocx(Array.from({ length: 5000 }, (_, index) => `paragraph ${index} ${'word '.repeat(10)}`));
+    const xml = (await (await JSZip.loadAsync(docx)).file('word/document.xml')?.async('uint8array'))?.length ?? 0;
+    assert.ok(docx.length < 100_000 && xml > 300_000, `${docx.length} bytes zipped, ${xml} of XML`);
+    const refused = await assertRefused(
+      read('bomb.docx', docx, { maxInputBytes: 200_000 }),
+      'PAYLOAD_TOO_LARGE',
+      /bomb\.docx expands to \d+ bytes when unzipped; the limit is 200000 \(MAX_INPUT_BYTES\)/,
+    );
+    assert.ok((refused.details?.expanded_bytes as number) > xml);
+    // Under the limit it is read.
+    const [item] = await read('bomb.docx', docx, { maxInputBytes: 10_000_000 });
+    assert.match(item.text, /paragraph 4999/);
   });
 });
 

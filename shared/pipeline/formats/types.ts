@@ -15,6 +15,8 @@ export interface TextItem {
 export interface DocumentOptions {
   /** `CSV_TEXT_COLUMN`: the column whose value is a row's text; unset means every column. */
   readonly csvTextColumn?: string;
+  /** `MAX_INPUT_BYTES`: a container format (.docx) whose contents expand past this is refused before it is read. */
+  readonly maxInputBytes?: number;
 }
 
 /**
