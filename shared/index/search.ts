@@ -6,6 +6,21 @@ import type { IndexSink } from './types.ts';
 /** Results when the request gives no `top_k`. */
 export const DEFAULT_TOP_K = 10;
 
+type Hit = SearchResponse['results'][number];
+
+/**
+ * A PDF's pages and a CSV's rows are its items, numbered from 1 (pipeline/formats): the index keeps
+ * the item's position, which gives the page or row.
+ * @example located({ key: 'a/report.pdf', item: 4, ... }).page // 5
+ */
+export function located(hit: Hit): Hit {
+  if (hit.item === undefined) return hit;
+  const key = hit.key.toLowerCase();
+  if (key.endsWith('.pdf')) return { ...hit, page: hit.item + 1 };
+  if (key.endsWith('.csv') || key.endsWith('.tsv')) return { ...hit, row: hit.item + 1 };
+  return hit;
+}
+
 /**
  * A search: the query embedded as a query (the model's query prefix: `query: ` for e5, BGE's
  * instruction), then the index's nearest chunks by cosine similarity, best first, narrowed by the
@@ -26,7 +41,7 @@ export async function searchIndex(engine: TextEngine, index: IndexSink | undefin
     ...(search.bucket ? { bucket: search.bucket } : {}),
   });
   return {
-    results: results.map((hit) => ({ ...hit, metadata: { ...hit.metadata } })),
+    results: results.map((hit) => located({ ...hit, metadata: { ...hit.metadata } })),
     model_id: engine.spec.id,
     count: results.length,
     usage: { tokens: embedded.tokens },

@@ -108,6 +108,10 @@ export const searchResponseSchema = z.strictObject({
       start: z.number().int().nonnegative(),
       end: z.number().int().nonnegative(),
       item: z.number().int().nonnegative().optional(),
+      /** The PDF page (1-based) of a chunk of a `.pdf`. */
+      page: z.number().int().positive().optional(),
+      /** The data row (1-based) of a chunk of a `.csv`/`.tsv`. */
+      row: z.number().int().positive().optional(),
       /** Cosine similarity to the query. */
       score: z.number(),
       text: z.string(),
