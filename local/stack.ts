@@ -16,6 +16,7 @@ import { LOOPBACK, startFauxqsOn } from './fauxqs.ts';
 import { startInvokeServer } from './invoke-server.ts';
 import { startNotificationBridge, type UploadSource } from './notifications.ts';
 import type { Resources } from './resources.ts';
+import { type Activity, countOutputs, type QueueDepth } from './summary.ts';
 
 export interface LocalStackOptions {
   readonly env: Env;
@@ -50,6 +51,10 @@ export interface LocalStack {
   readonly queueUrls: Readonly<Record<string, string>>;
   /** Every object put into the embedded emulator (absent with an external S3). */
   readonly uploads?: UploadSource;
+  /** Outputs the worker has written since the stack started (live counters, for the summary line). */
+  readonly activity: Activity;
+  /** The worker's queue now: messages waiting, and received but not yet deleted. */
+  queueDepth(): Promise<QueueDepth>;
   stop(): Promise<void>;
 }
 
@@ -85,6 +90,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const config = loadConfig(env, { modelId: 'Xenova/bge-small-en-v1.5' });
     const s3 = await createS3Client(config.s3);
     options.configureS3?.(s3);
+    const activity = countOutputs(s3, config.pipeline);
     const sqs = new SQSClient({
       endpoint: awsEndpoint,
       region: config.s3.region ?? REGION,
@@ -135,6 +141,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       services,
       queueUrls,
       ...(aws.uploads ? { uploads: aws.uploads } : {}),
+      activity,
+      async queueDepth() {
+        const { Attributes } = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: queueUrls[options.resources.worker.queue],
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        );
+        return {
+          waiting: Number(Attributes?.ApproximateNumberOfMessages ?? 0),
+          inFlight: Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+        };
+      },
       async stop() {
         for (const stop of stops) await stop().catch(() => undefined);
         sqs.destroy();

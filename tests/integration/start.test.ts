@@ -82,6 +82,13 @@ describe('npm start', () => {
     assert.equal(((await response.json()) as { count: number }).count, 2);
     // Logged once the index has the vectors too, which follows the sidecar by a moment.
     await waitFor('the worker to log the file', async () => (output.includes('"message":"object embedded"') ? true : undefined), 20_000);
+    // The live summary: stderr is a pipe here, so no line redrawn in place, and one line once the queue drains.
+    await waitFor(
+      'the summary line',
+      async () => (/queue drained: 1 file in [\d.]+ s \(1 embedded, 0 errors\)/.test(output) ? true : undefined),
+      20_000,
+    );
+    assert.ok(!output.includes('\x1b[K'), 'no terminal control codes in a pipe');
 
     // Ctrl-C reaches the whole process group, as in a terminal.
     process.kill(-child.pid!, 'SIGINT');
@@ -122,5 +129,11 @@ describe('npm start', () => {
     assert.equal(run.status, 1);
     assert.match(run.stderr, /Xenova\/bge-small-en-v1\.5/);
     assert.match(run.stderr, /Set MODEL_DIR/);
+    // Before anything else (a machine offline may wait long for its DNS): what to set, and how to get a folder.
+    const first = run.stderr.split('\n').slice(0, 5).join('\n');
+    assert.match(first, /^Model Xenova\/bge-small-en-v1\.5 is not in the cache .*: downloading it from http:\/\/127\.0\.0\.1:9/);
+    assert.match(first, /MODEL_DIR=\/path\/to\/folder npm start/);
+    assert.match(first, /onnx\/model\.onnx, config\.json, tokenizer\.json/);
+    assert.match(first, /npx vectorizer download --model Xenova\/bge-small-en-v1\.5 --dir \/path\/to\/folder/);
   });
 });
