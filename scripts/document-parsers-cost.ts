@@ -16,7 +16,11 @@ import { fileURLToPath } from 'node:url';
 import { percentile } from '../bench/stats.ts';
 import { buildDocx, buildPdf } from '../tests/fixtures/document-builder.ts';
 
-const rounds = Math.max(5, Number(process.argv[2] ?? 7));
+const rounds = Number(process.argv[2] ?? 7);
+if (!Number.isInteger(rounds) || rounds < 5) {
+  process.stderr.write('usage: node scripts/document-parsers-cost.ts [rounds] (an integer, at least 5; default 7)\n');
+  process.exit(2);
+}
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const samples = await mkdtemp(join(tmpdir(), 'vectorizer-parsers-'));
 await writeFile(join(samples, 'sample.pdf'), buildPdf([{ lines: ['A tiny sample page.'] }, { lines: ['And a second one.'] }]));

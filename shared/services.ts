@@ -79,6 +79,9 @@ export async function createServices(
       );
     },
   );
+  // Where metrics are on, Powertools Metrics (10 ms to import here) loads while the session opens;
+  // the handler's recorder then finds it loaded (metrics.ts).
+  if (config.metrics.enabled) import('@aws-lambda-powertools/metrics').catch(() => undefined);
   // The index opens while the model's session does, not after it.
   const [engineResult, indexResult] = await Promise.allSettled([opening, openIndexSink(config.index, config.s3, model)]);
   if (engineResult.status === 'rejected' || indexResult.status === 'rejected') {
