@@ -16,6 +16,7 @@ import { LOOPBACK, startFauxqsOn } from './fauxqs.ts';
 import { startInvokeServer } from './invoke-server.ts';
 import { startNotificationBridge, type UploadSource } from './notifications.ts';
 import type { Resources } from './resources.ts';
+import { quarantineDamagedObjects } from './storage-repair.ts';
 import { type Activity, countOutputs, type QueueDepth } from './summary.ts';
 
 export interface LocalStackOptions {
@@ -176,6 +177,17 @@ export interface AwsSide {
 
 /** fauxqs in this process, with the declared buckets and queues (no notifications: see startNotificationBridge). */
 export async function startEmulator(resources: Resources, port: number, dataDir?: string, host = LOOPBACK): Promise<AwsSide> {
+  if (dataDir) {
+    // A stack killed mid-write leaves object files fauxqs cannot load: set aside, and said.
+    const quarantine = join(dataDir, 'damaged', new Date().toISOString().replaceAll(':', '-'));
+    const moved = await quarantineDamagedObjects(join(dataDir, 's3'), quarantine);
+    if (moved.length > 0) {
+      logger.warn('emulator files damaged by an earlier crash were moved aside; their writes were never acknowledged', {
+        moved_to: quarantine,
+        files: moved,
+      });
+    }
+  }
   const emulator = await startFauxqsOn(host, {
     port,
     logger: false,

@@ -1,10 +1,10 @@
 /** The local stack keeps its objects across a restart (fauxqs's data directory), outputs included. */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { vectorsDocumentSchema } from '../../shared/pipeline/outputs.ts';
 import { listKeys, readJson, startTestStack, testResources, waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';
@@ -43,5 +43,34 @@ describe('local stack: a restart keeps what was written', () => {
     } finally {
       await second.stop();
     }
+  });
+
+  test('files a crash left half-written are moved aside, and the stack starts with everything else', async () => {
+    const env = { MODEL_ID: 'tiny/text', MODEL_DIR: model.dir };
+    const first = await startTestStack(env, resources, { dataDir });
+    const put = (key: string, body: string) => first.services.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    try {
+      await Promise.all([put('crash/cut-meta.txt', 'one'), put('crash/cut-body.txt', 'two two'), put('crash/fine.txt', 'three')]);
+    } finally {
+      await first.stop();
+    }
+    // What a SIGKILL between fauxqs's writes leaves: a meta file truncated to nothing, and a body
+    // of another length than its meta says.
+    const objects = join(dataDir, 's3', 'buckets', bucket, 'objects', 'crash');
+    await writeFile(join(objects, 'cut-meta.txt.meta.json'), '');
+    await writeFile(join(objects, 'cut-body.txt.data'), 'tw');
+    const second = await startTestStack(env, resources, { dataDir });
+    try {
+      const keys = await listKeys(second.services.s3, bucket);
+      assert.ok(keys.includes('crash/fine.txt'));
+      assert.ok(!keys.includes('crash/cut-meta.txt') && !keys.includes('crash/cut-body.txt'));
+      const fine = await second.services.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'crash/fine.txt' }));
+      assert.equal(await fine.Body?.transformToString(), 'three');
+    } finally {
+      await second.stop();
+    }
+    const [quarantine] = await readdir(join(dataDir, 'damaged'));
+    const moved = await readdir(join(dataDir, 'damaged', quarantine, 'buckets', bucket, 'objects', 'crash'));
+    assert.deepEqual(moved.sort(), ['cut-body.txt.data', 'cut-body.txt.meta.json', 'cut-meta.txt.data', 'cut-meta.txt.meta.json']);
   });
 });

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import OpenAI from 'openai';
 import { REPO_DIR } from '../helpers/shared-dir.ts';
 import { waitFor } from '../helpers/stack.ts';
 import { tinyModel } from '../helpers/tiny.ts';
@@ -51,6 +52,7 @@ describe('npm start', () => {
     assert.match(output, /http:\/\/127\.0\.0\.1:4566/);
     assert.match(output, /http:\/\/127\.0\.0\.1:9000\/2015-03-31\/functions\/function\/invocations/);
     assert.match(output, /vectorizer-input/);
+    assert.match(output, /OpenAI, TEI\s+http:\/\/127\.0\.0\.1:9000\/v1\/embeddings/);
     assert.ok(output.includes(`search index     LanceDB ${join(model.dir, 'index')}`), 'the banner says where the index is');
     assert.ok(output.includes(`emulator state   ${join(model.dir, 'local-stack')}`), 'and where the emulator keeps its state');
 
@@ -79,7 +81,19 @@ describe('npm start', () => {
       body: JSON.stringify({ messages: ['Hello world', 'How are you?'] }),
     });
     assert.equal(response.status, 200);
-    assert.equal(((await response.json()) as { count: number }).count, 2);
+    const invoked = (await response.json()) as { count: number; embeddings: number[][] };
+    assert.equal(invoked.count, 2);
+    // OpenAI's client on the same port (its default base64 encoding): the same vectors.
+    const openai = new OpenAI({ baseURL: 'http://127.0.0.1:9000/v1', apiKey: 'unused', maxRetries: 0 });
+    const viaOpenAI = await openai.embeddings.create({ model: 'tiny/text', input: ['Hello world', 'How are you?'] });
+    assert.deepEqual(
+      viaOpenAI.data.map((item) => item.embedding),
+      invoked.embeddings,
+    );
+    assert.ok(viaOpenAI.usage.prompt_tokens > 0);
+    // TEI's /embed too.
+    const tei = await fetch('http://127.0.0.1:9000/embed', { method: 'POST', body: JSON.stringify({ inputs: 'Hello world' }) });
+    assert.deepEqual(await tei.json(), [invoked.embeddings[0]]);
     // Logged once the index has the vectors too, which follows the sidecar by a moment.
     await waitFor('the worker to log the file', async () => (output.includes('"message":"object embedded"') ? true : undefined), 20_000);
     // The live summary: stderr is a pipe here, so no line redrawn in place, and one line once the queue drains.
