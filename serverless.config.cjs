@@ -72,6 +72,18 @@ async function metricsNamespace({ resolveVariable }) {
 }
 
 /** Empty (alarms without actions) or the ARN of an SNS topic. */
+/** The SHA-256 digests (hex, comma-separated) of the API keys HTTP callers must send (API_KEY_SHA256). */
+async function apiKeySha256({ resolveVariable }) {
+  const digests = String(await param(resolveVariable, 'apiKeySha256', ''))
+    .split(',')
+    .map((digest) => digest.trim().toLowerCase())
+    .filter(Boolean);
+  for (const digest of digests)
+    if (!/^[0-9a-f]{64}$/.test(digest))
+      throw new Error(`--param apiKeySha256: ${digest} is not a SHA-256 digest in hex (64 characters; printf %s "$KEY" | sha256sum)`);
+  return digests.join(',');
+}
+
 async function alarmTopicArn({ resolveVariable }) {
   const arn = String(await param(resolveVariable, 'alarmTopicArn', ''));
   if (arn && !/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/.test(arn))
@@ -270,9 +282,24 @@ module.exports = {
   /** AWS recommends a visibility timeout of at least six times the function timeout. */
   visibilityTimeout: async ({ resolveVariable }) => 6 * Number(await param(resolveVariable, 'timeout', 120)),
 
-  /** An IAM-authenticated Function URL on the invoke function, when --param functionUrl=true. */
-  functionUrl: async ({ resolveVariable }) =>
-    String(await param(resolveVariable, 'functionUrl', 'false')) === 'true' ? { authorizer: 'aws_iam' } : false,
+  /**
+   * A Function URL on the invoke function, when --param functionUrl=true: IAM-authenticated
+   * (functionUrlAuth=iam, the default), or open to callers with an API key (functionUrlAuth=apikey:
+   * OpenAI and TEI clients send `Authorization: Bearer <key>`, checked against apiKeySha256).
+   */
+  functionUrl: async (context) => {
+    if (String(await param(context.resolveVariable, 'functionUrl', 'false')) !== 'true') return false;
+    const auth = String(await param(context.resolveVariable, 'functionUrlAuth', 'iam'));
+    if (auth === 'iam') return { authorizer: 'aws_iam' };
+    if (auth !== 'apikey') throw new Error(`--param functionUrlAuth=${auth}: expected iam or apikey`);
+    if (!(await apiKeySha256(context)))
+      throw new Error(
+        '--param functionUrlAuth=apikey needs --param apiKeySha256=<hex SHA-256 of the key> (printf %s "$KEY" | sha256sum): without it the URL would be open to anyone',
+      );
+    return true;
+  },
+
+  apiKeySha256,
 
   /** Objects the functions may write: the input bucket (outputs beside sources) and --param outputBuckets. */
   outputObjectArns: async ({ resolveVariable }) => {

@@ -12,6 +12,16 @@ export interface Config {
   readonly pipeline: PipelineConfig;
   readonly index: IndexConfig;
   readonly metrics: MetricsConfig;
+  readonly api: ApiConfig;
+}
+
+/** Who may call the HTTP routes (Function URL without IAM, API Gateway, the local server). */
+export interface ApiConfig {
+  /**
+   * `API_KEY_SHA256`: SHA-256 digests (hex, comma-separated) of the keys HTTP callers send as
+   * `Authorization: Bearer <key>`; empty: no key asked (IAM, or a loopback server, guards the door).
+   */
+  readonly keySha256: readonly string[];
 }
 
 /** CloudWatch metrics (EMF through the logs), on Lambda by default. */
@@ -173,6 +183,17 @@ function bucketList(raw: string | undefined): string[] {
     .filter(Boolean);
 }
 
+function readKeyDigests(env: Env): string[] {
+  const digests = bucketList(readString(env, 'API_KEY_SHA256')).map((digest) => digest.toLowerCase());
+  const bad = digests.find((digest) => !/^[0-9a-f]{64}$/.test(digest));
+  if (bad !== undefined) {
+    throw new ConfigurationError(
+      `API_KEY_SHA256 holds ${JSON.stringify(bad)}: expected SHA-256 digests in hex (64 characters each, comma-separated), e.g. the output of \`printf %s "$KEY" | sha256sum\`.`,
+    );
+  }
+  return digests;
+}
+
 function readInteger(env: Env, name: string, fallback: number, min = 1): number {
   const raw = readString(env, name);
   if (raw === undefined) return fallback;
@@ -317,6 +338,7 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
       csvTextColumn: readString(env, 'CSV_TEXT_COLUMN'),
     },
     index: readIndex(env),
+    api: { keySha256: readKeyDigests(env) },
     metrics: {
       enabled: readBoolean(env, 'POWERTOOLS_METRICS_DISABLED', !env.AWS_LAMBDA_FUNCTION_NAME) === false,
       namespace: readString(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? 'ServerlessVectorizer',

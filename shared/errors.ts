@@ -57,6 +57,13 @@ export class ModelNotFoundError extends VectorizerError {
   }
 }
 
+/** An HTTP call without the API key the deployment asks for (API_KEY_SHA256), or with another one. */
+export class InvalidApiKeyError extends VectorizerError {
+  constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super('INVALID_API_KEY', 401, message, options);
+  }
+}
+
 /** The HTTP method is not the one the route takes. */
 export class MethodNotAllowedError extends VectorizerError {
   constructor(message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {

@@ -10,6 +10,7 @@ import {
 import { logger } from '../logger.ts';
 import type { MetricsRecorder } from '../metrics.ts';
 import type { Services } from '../services.ts';
+import { checkApiKey } from './api-key.ts';
 import { handleEmbeddingRequest } from './handle.ts';
 import { handleOpenAIEmbeddings, listOpenAIModels, openAIError } from './openai.ts';
 import { type EventLocation, type HttpAnswer, pathOf, ROUTES, type RouteName, routeOf } from './routes.ts';
@@ -24,6 +25,7 @@ interface HttpEvent {
   httpMethod?: string;
   rawPath?: string;
   path?: string;
+  headers?: Record<string, string | undefined> | null;
 }
 
 export type HttpResult = APIGatewayProxyResult | APIGatewayProxyStructuredResultV2;
@@ -130,6 +132,7 @@ export async function handleInvokeEvent(event: unknown, services: RequestService
   const path = pathOf(event as EventLocation);
   const route = routeOf(path);
   try {
+    checkApiKey(event.headers, services.config.api);
     const method = httpMethodOf(event);
     const expected = route === 'invoke' ? 'POST' : ROUTES[route].method;
     if (method !== expected) {

@@ -166,12 +166,12 @@ export function teiInfo(spec: ModelSpec, limits: Pick<Limits, 'maxInputs' | 'max
 
 /**
  * TEI's error body (`{"error", "error_type"}`) and statuses: a bad request is a 422 `Validation`
- * (413 when too large), a fault 424 `Backend`. Never 503: `@huggingface/inference` retries a 503
- * without end.
+ * (401 without the API key, 413 when too large), a fault 424 `Backend`. Never 503:
+ * `@huggingface/inference` retries a 503 without end.
  */
 export function teiError(failure: VectorizerError): HttpAnswer {
   const { message } = toErrorBody(failure).error;
   if (!failure.isClientError) return { status: 424, body: { error: message, error_type: 'Backend' } };
-  const status = failure.statusCode === 413 || failure.statusCode === 405 ? failure.statusCode : 422;
+  const status = [401, 405, 413].includes(failure.statusCode) ? failure.statusCode : 422;
   return { status, body: { error: message, error_type: 'Validation' } };
 }

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { InferenceClient } from '@huggingface/inference';
@@ -280,6 +281,39 @@ describe('OpenAI- and TEI-compatible routes on the local invoke server', () => {
     assert.match(((await notJson.json()) as { error: string }).error, /not valid JSON/);
     const client = new InferenceClient(undefined, { endpointUrl: `${sparse.url}/embed` });
     await assert.rejects(client.featureExtraction({ inputs: 'x' }), /use POST \/embed_sparse/);
+  });
+
+  test('with API_KEY_SHA256, HTTP callers need the key (Bearer), in the error shape of each API; direct invokes do not', async () => {
+    const key = 'sk-local-test-key';
+    const digest = createHash('sha256').update(key).digest('hex');
+    const model = await tinyModel('text');
+    models.push(model);
+    const locked = await serve({ MODEL_ID: 'tiny/text', MODEL_DIR: model.dir, API_KEY_SHA256: `${'0'.repeat(64)},${digest}` });
+    try {
+      const good = new OpenAI({ baseURL: `${locked.url}/v1`, apiKey: key, maxRetries: 0 });
+      assert.equal((await good.embeddings.create({ model: 'tiny/text', input: 'a cat' })).data.length, 1);
+      const wrong = new OpenAI({ baseURL: `${locked.url}/v1`, apiKey: 'sk-wrong', maxRetries: 0 });
+      await assert.rejects(wrong.embeddings.create({ model: 'tiny/text', input: 'a cat' }), (error: unknown) => {
+        assert.ok(error instanceof OpenAI.AuthenticationError);
+        assert.equal(error.code, 'invalid_api_key');
+        return true;
+      });
+      const tei = await post(`${locked.url}/embed`, { inputs: 'a cat' });
+      assert.equal(tei.status, 401);
+      assert.equal(tei.body.error_type, 'Validation');
+      assert.match(tei.body.error, /needs an API key: send it as "Authorization: Bearer <key>"/);
+      const client = new InferenceClient(key, { endpointUrl: `${locked.url}/embed` });
+      assert.equal(((await client.featureExtraction({ inputs: ['a cat'] })) as number[][]).length, 1);
+      const own = await post(`${locked.url}/`, { messages: ['a cat'] });
+      assert.equal(own.status, 401);
+      assert.equal(own.body.error.code, 'INVALID_API_KEY');
+      // The Invoke API is Lambda's own (IAM on AWS): no key.
+      const direct = await post(`${locked.url}/2015-03-31/functions/function/invocations`, { messages: ['a cat'] });
+      assert.equal(direct.status, 200);
+      assert.equal(direct.body.count, 1);
+    } finally {
+      await locked.stop();
+    }
   });
 
   test('the seed schema still answers at / on the same server', async () => {

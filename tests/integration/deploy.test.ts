@@ -401,6 +401,33 @@ describe('deployment', () => {
     assertDashboardMetrics(template, { namespace: 'ServerlessVectorizer', model: 'Qdrant/clip-ViT-B-32-vision', kind: 'image' });
   });
 
+  test('a Function URL for OpenAI/TEI clients: functionUrlAuth=apikey opens it to callers with a key, and insists on one', async () => {
+    const digest = 'ab'.repeat(32);
+    const { template, status, output } = await slsPackage({
+      model: 'Xenova/bge-small-en-v1.5',
+      image: DIGEST,
+      functionUrl: 'true',
+      functionUrlAuth: 'apikey',
+      apiKeySha256: digest,
+    });
+    assert.equal(status, 0, output);
+    assert.ok(template);
+    const [[, url]] = ofType(template, 'AWS::Lambda::Url');
+    assert.equal(url.Properties.AuthType, 'NONE');
+    assert.equal(template.Resources.InvokeLambdaFunction.Properties.Environment.Variables.API_KEY_SHA256, digest);
+    const withoutKey = await slsPackage({
+      model: 'Xenova/bge-small-en-v1.5',
+      image: DIGEST,
+      functionUrl: 'true',
+      functionUrlAuth: 'apikey',
+    });
+    assert.notEqual(withoutKey.status, 0);
+    assert.match(withoutKey.output, /functionUrlAuth=apikey needs --param apiKeySha256/);
+    const notADigest = await slsPackage({ model: 'Xenova/bge-small-en-v1.5', image: DIGEST, apiKeySha256: 'my-key' });
+    assert.notEqual(notADigest.status, 0);
+    assert.match(notADigest.output, /apiKeySha256: my-key is not a SHA-256 digest/);
+  });
+
   test('a sparse model keeps no index: indexSink auto resolves to none', async () => {
     const { template, status, output } = await slsPackage({ model: 'Qdrant/Splade_PP_en_v1', image: DIGEST });
     assert.equal(status, 0, output);

@@ -157,6 +157,24 @@ describe('loadConfig', () => {
     assert.equal(config.s3.endpoint, 'http://127.0.0.1:4566');
     assert.equal(loadConfig({ MODEL_ID: 'm' }).model.hubUrl, 'https://huggingface.co');
   });
+  test('metrics: on in Lambda, off elsewhere, each way overridable; API keys are digests, checked', () => {
+    assert.equal(loadConfig({ MODEL_ID: 'm' }).metrics.enabled, false);
+    assert.equal(loadConfig({ MODEL_ID: 'm', AWS_LAMBDA_FUNCTION_NAME: 'f' }).metrics.enabled, true);
+    assert.equal(loadConfig({ MODEL_ID: 'm', AWS_LAMBDA_FUNCTION_NAME: 'f', POWERTOOLS_METRICS_DISABLED: 'true' }).metrics.enabled, false);
+    assert.equal(loadConfig({ MODEL_ID: 'm', POWERTOOLS_METRICS_DISABLED: 'false' }).metrics.enabled, true);
+    assert.equal(loadConfig({ MODEL_ID: 'm' }).metrics.namespace, 'ServerlessVectorizer');
+    assert.equal(loadConfig({ MODEL_ID: 'm', MAX_RECEIVE_COUNT: '5' }).metrics.maxReceiveCount, 5);
+    assert.throws(() => loadConfig({ MODEL_ID: 'm', MAX_RECEIVE_COUNT: '0' }), /MAX_RECEIVE_COUNT="0" is not valid/);
+    const digest = 'AB'.repeat(32);
+    assert.deepEqual(loadConfig({ MODEL_ID: 'm', API_KEY_SHA256: ` ${digest}, ${'cd'.repeat(32)} ` }).api.keySha256, [
+      'ab'.repeat(32),
+      'cd'.repeat(32),
+    ]);
+    assert.throws(
+      () => loadConfig({ MODEL_ID: 'm', API_KEY_SHA256: 'my-secret-key' }),
+      /API_KEY_SHA256 holds "my-secret-key": expected SHA-256 digests/,
+    );
+  });
   test('index: none by default; sinks named, checked, and a Lambda never gets a local LanceDB folder', () => {
     const defaults = loadConfig({ MODEL_ID: 'm', XDG_CACHE_HOME: '/cache' }).index;
     assert.equal(defaults.sink, 'none');
