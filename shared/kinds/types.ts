@@ -63,7 +63,7 @@ export type DocumentEmbedder =
 
 /** The slice of the process's services a request needs (see services.ts). */
 export interface RequestServices {
-  readonly config: Pick<Config, 'limits' | 's3'>;
+  readonly config: Pick<Config, 'limits' | 's3' | 'pipeline'>;
   readonly s3: S3Client;
   /** The vector index, when the deployment keeps one (search requests). */
   readonly index?: IndexSink;

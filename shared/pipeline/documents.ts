@@ -86,6 +86,11 @@ const READERS: Readonly<Record<(typeof TEXT_EXTENSIONS)[number], DocumentReader>
   '.tsv': readTsv,
 });
 
+/** True for a key of a document format (PDF, HTML, DOCX, CSV/TSV), whatever the extension's case. */
+export function isDocumentKey(key: string): boolean {
+  return (DOCUMENT_EXTENSIONS as readonly string[]).includes(extensionOf(key));
+}
+
 /** The per-format settings of the configuration. */
 export function documentOptions(config: { pipeline: { csvTextColumn?: string }; limits: { maxInputBytes: number } }): DocumentOptions {
   return { csvTextColumn: config.pipeline.csvTextColumn, maxInputBytes: config.limits.maxInputBytes };

@@ -1,11 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config.ts';
 import { InvalidInputDataError, InvalidRequestError, PayloadTooLargeError, S3AccessDeniedError } from '../errors.ts';
+import { type DocumentOptions, documentOptions, isDocumentKey, readTextDocument } from '../pipeline/documents.ts';
 import { decodeUtf8, formatS3Uri, getObjectBytes, parseS3Path, type S3Location } from '../storage/s3.ts';
 import type { ImageInput } from './schema.ts';
 
 export interface InputContext {
   readonly s3: S3Client;
+  /** How documents (PDF, HTML, DOCX, CSV) named by `s3_file` are read, as the worker reads them. */
+  readonly documents: DocumentOptions;
   readonly maxInputBytes: number;
   readonly maxInputs: number;
   /** Buckets requests may read (INPUT_BUCKETS); empty means any. */
@@ -13,9 +16,18 @@ export interface InputContext {
 }
 
 /** What reading a request's inputs needs, from the process's services. */
-export function inputContext(services: { readonly s3: S3Client; readonly config: Pick<Config, 'limits' | 's3'> }): InputContext {
+export function inputContext(services: {
+  readonly s3: S3Client;
+  readonly config: Pick<Config, 'limits' | 's3' | 'pipeline'>;
+}): InputContext {
   const { limits, s3 } = services.config;
-  return { s3: services.s3, maxInputBytes: limits.maxInputBytes, maxInputs: limits.maxInputs, allowedBuckets: s3.allowedInputBuckets };
+  return {
+    s3: services.s3,
+    documents: documentOptions(services.config),
+    maxInputBytes: limits.maxInputBytes,
+    maxInputs: limits.maxInputs,
+    allowedBuckets: s3.allowedInputBuckets,
+  };
 }
 
 /** Refuses an S3 input outside INPUT_BUCKETS before any S3 call. */
@@ -51,11 +63,18 @@ export function textsFromFileContent(content: string, source: string): string[] 
   return [content];
 }
 
-/** Reads `s3_file` as UTF-8 and splits it into texts. */
+/**
+ * The texts of `s3_file`: a document's (a PDF's pages, a CSV's rows, an HTML page's or a DOCX's
+ * text, read as the worker reads them), else the file as UTF-8, split by textsFromFileContent.
+ */
 export async function readTextsFromS3(path: string, context: InputContext): Promise<string[]> {
   const location = allowedInput(parseS3Path(path, 's3_file'), 's3_file', context);
   const bytes = await getObjectBytes(context.s3, location, context.maxInputBytes);
   const uri = formatS3Uri(location);
+  if (isDocumentKey(location.key)) {
+    const items = await readTextDocument(location.key, bytes, uri, 's3_file', context.documents);
+    return items.map((item) => item.text);
+  }
   return textsFromFileContent(decodeUtf8(bytes, uri), uri);
 }
 

@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { cosine } from '../../shared/math/vector.ts';
 import type { Services } from '../../shared/services.ts';
+import { buildPdf } from '../fixtures/document-builder.ts';
 import { type Emulator, startEmulator } from '../helpers/emulator.ts';
 import { invoke, invokeDense, servicesFor } from '../helpers/services.ts';
 import { rejectsWithCode, tinyModel } from '../helpers/tiny.ts';
@@ -99,6 +101,25 @@ describe('invoke: text model', () => {
     assert.deepEqual(many.embeddings, direct.embeddings);
     const one = await invokeDense(runtime, { s3_file: `s3://${bucket}/in/one.txt` });
     assert.equal(one.count, 1);
+  });
+
+  test('s3_file of a document: a PDF is one text per page, a CSV one per row, read as the worker reads them', async () => {
+    const put = (key: string, body: Uint8Array | string) =>
+      emulator.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
+    await put('in/two-pages.pdf', buildPdf([{ lines: ['a cat sits'] }, { lines: ['on the mat'] }]));
+    await put('in/animals.csv', 'name,sound\ncat,purr\ndog,woof\n');
+    await put('in/broken.pdf', Buffer.from('%PDF-1.4 not really'));
+    const pdf = await invokeDense(runtime, { s3_file: `${bucket}/in/two-pages.pdf` });
+    const pages = await invokeDense(runtime, { messages: ['a cat sits', 'on the mat'] });
+    assert.equal(pdf.count, 2);
+    for (const [index, vector] of pdf.embeddings.entries()) assert.ok(cosine(vector, pages.embeddings[index]) > 0.9999);
+    const csv = await invokeDense(runtime, { s3_file: `${bucket}/in/animals.csv` });
+    assert.deepEqual(
+      csv.embeddings,
+      (await invokeDense(runtime, { messages: ['name: cat\nsound: purr', 'name: dog\nsound: woof'] })).embeddings,
+    );
+    const broken = await rejectsWithCode(invoke(runtime, { s3_file: `${bucket}/in/broken.pdf` }), 'INVALID_INPUT_DATA');
+    assert.match(broken.message, /broken\.pdf is not a readable PDF/);
   });
 
   test('s3_file errors: missing object (404), non-UTF-8 (400), bad path (400)', async () => {
