@@ -18,7 +18,7 @@ export function formatResults(response: SearchResponse): string {
   const rows = response.results.map((result, rank) => [
     String(rank + 1),
     result.score.toFixed(4),
-    `s3://${result.bucket}/${result.key}#${result.chunk}`,
+    `s3://${result.bucket}/${result.key}#${result.chunk}${result.page ? ` (page ${result.page})` : result.row ? ` (row ${result.row})` : ''}`,
     clip(result.text),
   ]);
   return textTable([['#', 'score', 'chunk', 'text'], ...rows]);

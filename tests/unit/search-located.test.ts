@@ -1,6 +1,7 @@
 /** Search hits of PDFs and CSVs say their page or row, from the item the index keeps. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { formatResults } from '../../shared/cli/search.ts';
 import { located } from '../../shared/index/search.ts';
 
 const hit = (key: string, item?: number) => ({
@@ -22,4 +23,16 @@ test('a .pdf hit gets its page, a .csv/.tsv hit its row (item + 1); others are l
   assert.deepEqual(located(hit('lines.jsonl', 3)), hit('lines.jsonl', 3));
   assert.deepEqual(located(hit('notes.pdf')), hit('notes.pdf'));
   assert.equal(located(hit('a.csv', 2)).page, undefined);
+});
+
+test('the CLI table names the page or row beside the chunk', () => {
+  const table = formatResults({
+    results: [located(hit('docs/report.pdf', 4)), located(hit('data/animals.csv', 1)), located(hit('notes.txt'))],
+    model_id: 'm',
+    count: 3,
+    usage: { tokens: 3 },
+  });
+  assert.match(table, /s3:\/\/b\/docs\/report\.pdf#0 \(page 5\)/);
+  assert.match(table, /s3:\/\/b\/data\/animals\.csv#0 \(row 2\)/);
+  assert.match(table, /s3:\/\/b\/notes\.txt#0 +hello/);
 });
