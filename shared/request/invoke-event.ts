@@ -13,7 +13,7 @@ import type { Services } from '../services.ts';
 import { checkApiKey } from './api-key.ts';
 import { handleEmbeddingRequest } from './handle.ts';
 import { handleOpenAIEmbeddings, listOpenAIModels, openAIError } from './openai.ts';
-import { type EventLocation, type HttpAnswer, pathOf, ROUTES, type RouteName, routeOf } from './routes.ts';
+import { apiOf, type EventLocation, type HttpAnswer, pathOf, ROUTES, type RouteName, routeOf } from './routes.ts';
 import { type EmbeddingResponse, parseEmbeddingRequest } from './schema.ts';
 import { handleTeiEmbed, handleTeiEmbedSparse, handleTeiRerank, teiError, teiInfo } from './tei.ts';
 
@@ -107,8 +107,9 @@ async function answerRoute(route: RouteName, event: HttpEvent, services: Request
 
 /** Errors in the shape the route's clients parse: OpenAI's, TEI's, or this project's. */
 function errorAnswerFor(route: RouteName): (failure: VectorizerError) => HttpAnswer {
-  if (route === 'openaiEmbeddings' || route === 'openaiModels') return openAIError;
-  if (route === 'teiEmbed' || route === 'teiEmbedSparse' || route === 'teiRerank' || route === 'teiInfo') return teiError;
+  const api = apiOf(route);
+  if (api === 'openai') return openAIError;
+  if (api === 'tei') return teiError;
   return (failure) => ({ status: failure.statusCode, body: toErrorBody(failure) });
 }
 
@@ -132,7 +133,7 @@ export async function handleInvokeEvent(event: unknown, services: RequestService
   const path = pathOf(event as EventLocation);
   const route = routeOf(path);
   try {
-    checkApiKey(event.headers, services.config.api);
+    if (route !== 'health') checkApiKey(event.headers, services.config.api);
     const method = httpMethodOf(event);
     const expected = route === 'invoke' ? 'POST' : ROUTES[route].method;
     if (method !== expected) {

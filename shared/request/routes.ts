@@ -5,14 +5,20 @@
 
 /** The routes besides this project's own schema (served at any other path, `/` included). */
 export const ROUTES = {
-  openaiEmbeddings: { method: 'POST', paths: ['/v1/embeddings', '/embeddings'] },
-  openaiModels: { method: 'GET', paths: ['/v1/models'] },
-  teiEmbed: { method: 'POST', paths: ['/embed'] },
-  teiEmbedSparse: { method: 'POST', paths: ['/embed_sparse'] },
-  teiRerank: { method: 'POST', paths: ['/rerank'] },
-  teiInfo: { method: 'GET', paths: ['/info'] },
-  health: { method: 'GET', paths: ['/health'] },
+  openaiEmbeddings: { api: 'openai', method: 'POST', paths: ['/v1/embeddings', '/embeddings'] },
+  openaiModels: { api: 'openai', method: 'GET', paths: ['/v1/models'] },
+  teiEmbed: { api: 'tei', method: 'POST', paths: ['/embed'] },
+  teiEmbedSparse: { api: 'tei', method: 'POST', paths: ['/embed_sparse'] },
+  teiRerank: { api: 'tei', method: 'POST', paths: ['/rerank'] },
+  teiInfo: { api: 'tei', method: 'GET', paths: ['/info'] },
+  // Public, as TEI's is: a load balancer's health check has no key.
+  health: { api: 'own', method: 'GET', paths: ['/health'] },
 } as const;
+
+/** The API whose request and error shapes a route speaks. */
+export function apiOf(route: RouteName): 'openai' | 'tei' | 'own' {
+  return route === 'invoke' ? 'own' : ROUTES[route].api;
+}
 
 export type RouteName = keyof typeof ROUTES | 'invoke';
 

@@ -307,6 +307,8 @@ describe('OpenAI- and TEI-compatible routes on the local invoke server', () => {
       const own = await post(`${locked.url}/`, { messages: ['a cat'] });
       assert.equal(own.status, 401);
       assert.equal(own.body.error.code, 'INVALID_API_KEY');
+      // A health check has no key, as TEI's is public.
+      assert.equal((await fetch(`${locked.url}/health`)).status, 200);
       // The Invoke API is Lambda's own (IAM on AWS): no key.
       const direct = await post(`${locked.url}/2015-03-31/functions/function/invocations`, { messages: ['a cat'] });
       assert.equal(direct.status, 200);
