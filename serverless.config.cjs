@@ -301,6 +301,13 @@ module.exports = {
 
   apiKeySha256,
 
+  /** X-Ray tracing of both functions (Powertools Tracer), when --param tracing=true. */
+  tracing: async ({ resolveVariable }) => {
+    const value = String(await param(resolveVariable, 'tracing', 'false'));
+    if (value !== 'true' && value !== 'false') throw new Error(`--param tracing=${value}: expected true or false`);
+    return value === 'true';
+  },
+
   /** Objects the functions may write: the input bucket (outputs beside sources) and --param outputBuckets. */
   outputObjectArns: async ({ resolveVariable }) => {
     const extra = String(await param(resolveVariable, 'outputBuckets', ''))

@@ -13,6 +13,12 @@ export interface Config {
   readonly index: IndexConfig;
   readonly metrics: MetricsConfig;
   readonly api: ApiConfig;
+  readonly tracing: TracingConfig;
+}
+
+/** X-Ray tracing (Powertools Tracer): `POWERTOOLS_TRACE_ENABLED=true` (default off here; the deploy's `tracing` param). */
+export interface TracingConfig {
+  readonly enabled: boolean;
 }
 
 /** Who may call the HTTP routes (Function URL without IAM, API Gateway, the local server). */
@@ -339,6 +345,7 @@ export function loadConfig(env: Env, defaults: { modelId?: string } = {}): Confi
     },
     index: readIndex(env),
     api: { keySha256: readKeyDigests(env) },
+    tracing: { enabled: readBoolean(env, 'POWERTOOLS_TRACE_ENABLED', false) },
     metrics: {
       enabled: readBoolean(env, 'POWERTOOLS_METRICS_DISABLED', !env.AWS_LAMBDA_FUNCTION_NAME) === false,
       namespace: readString(env, 'POWERTOOLS_METRICS_NAMESPACE') ?? 'ServerlessVectorizer',

@@ -14,6 +14,7 @@ import type { Services } from './services.ts';
 export async function createInvokeHandler(services: Services, options: { metricsOutput?: Writable } = {}) {
   const metrics = await metricsFor(services, 'invoke', options.metricsOutput);
   return middy()
+    .use(services.tracing.middleware())
     .use(injectLambdaContext(logger))
     .use(metrics.middleware())
     .handler((event: unknown) => handleInvokeEvent(event, { ...services, metrics }));

@@ -19,6 +19,7 @@ import { lazyS3Client } from './storage/client.ts';
 import { createKeyListing, type KeyListing } from './storage/key-listing.ts';
 import { listObjects } from './storage/s3.ts';
 import { createMessageSender, type MessageSender } from './storage/sqs.ts';
+import { createTracing, type Tracing } from './tracing.ts';
 
 /**
  * What a cold start builds once and every invocation reuses: the configuration, the resolved
@@ -41,6 +42,8 @@ export interface Services {
   readonly listing?: KeyListing;
   /** The worker's own queue (`WORK_QUEUE_URL`), where parts of large documents go; absent when unset. */
   readonly queue?: MessageSender;
+  /** X-Ray tracing of the handlers and of the S3 and SQS clients (off unless asked for). */
+  readonly tracing: Tracing;
   /** How long the model's runs took since the last drain (the handlers' `ModelRunTime` metric). */
   readonly modelRuns: { drain(): number[] };
   dispose(): Promise<void>;
@@ -82,6 +85,9 @@ export async function createServices(
   // Where metrics are on, Powertools Metrics (10 ms to import here) loads while the session opens;
   // the handler's recorder then finds it loaded (metrics.ts).
   if (config.metrics.enabled) import('@aws-lambda-powertools/metrics').catch(() => undefined);
+  // Likewise Tracer and the X-Ray SDK, when tracing is on (awaited below; a failure surfaces there).
+  const tracingReady = createTracing(config.tracing);
+  tracingReady.catch(() => undefined);
   // The index opens while the model's session does, not after it.
   const [engineResult, indexResult] = await Promise.allSettled([opening, openIndexSink(config.index, config.s3, model)]);
   if (engineResult.status === 'rejected' || indexResult.status === 'rejected') {
@@ -90,7 +96,8 @@ export async function createServices(
     throw engineResult.status === 'rejected' ? engineResult.reason : (indexResult as PromiseRejectedResult).reason;
   }
   const engine = engineResult.value;
-  const s3 = options.s3 ?? lazyS3Client(config.s3);
+  const tracing = await tracingReady;
+  const s3 = options.s3 ?? lazyS3Client(config.s3, tracing.instrument);
   const opened = indexResult.value;
   const index = opened && options.wrapIndex ? options.wrapIndex(opened) : opened;
   // Imported here, not above: Powertools loads while the model's session opens on its thread.
@@ -106,7 +113,7 @@ export async function createServices(
     load_ms: Math.round(performance.now() - started),
   });
   const { workQueueUrl, sqsEndpoint } = config.pipeline;
-  const queue = workQueueUrl ? createMessageSender(workQueueUrl, sqsEndpoint, config.s3) : undefined;
+  const queue = workQueueUrl ? createMessageSender(workQueueUrl, sqsEndpoint, config.s3, tracing.instrument) : undefined;
   return {
     config,
     model,
@@ -117,6 +124,7 @@ export async function createServices(
     ...(index ? { index } : {}),
     ...(queue ? { queue } : {}),
     modelRuns,
+    tracing,
     async dispose() {
       queue?.destroy();
       await Promise.all([engine.dispose(), index?.close()]);

@@ -15,6 +15,7 @@ export async function createWorkerHandler(services: Services, options: { metrics
   const metrics = await metricsFor(services, 'worker', options.metricsOutput);
   const processBatch = createSqsBatchHandler({ ...services, metrics });
   return middy<SQSEvent, SQSBatchResponse>()
+    .use(services.tracing.middleware())
     .use(injectLambdaContext(logger))
     .use(metrics.middleware())
     .handler((event: SQSEvent, context) => processBatch(event, context));

@@ -19,10 +19,11 @@ export async function createS3Client(config: S3Config): Promise<S3Client> {
 /**
  * An S3 client built on first use: a request that never touches S3 (inline texts) then never
  * pays for loading the SDK, and a cold start does not either. Only `send` and `destroy` are used.
+ * `instrument` takes the client when it is built (tracing).
  */
-export function lazyS3Client(config: S3Config): S3Client {
+export function lazyS3Client(config: S3Config, instrument: (client: S3Client) => S3Client = (client) => client): S3Client {
   let client: Promise<S3Client> | undefined;
-  const get = () => (client ??= createS3Client(config));
+  const get = () => (client ??= createS3Client(config).then(instrument));
   return {
     send: async (command: never, options?: never) => (await get()).send(command, options),
     destroy: () => void client?.then((real) => real.destroy()),

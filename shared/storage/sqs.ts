@@ -38,16 +38,19 @@ export function createMessageSender(
   queueUrl: string,
   endpoint: string | undefined,
   aws: Pick<S3Config, 'region' | 'credentials'>,
+  instrument: <Client extends SQSClient>(client: Client) => Client = (client) => client,
 ): MessageSender {
   let client: Promise<{ client: SQSClient; sdk: typeof import('@aws-sdk/client-sqs') }> | undefined;
   const get = () =>
     (client ??= import('@aws-sdk/client-sqs').then((sdk) => ({
       sdk,
-      client: new sdk.SQSClient({
-        ...(endpoint ? { endpoint } : {}),
-        ...(aws.region ? { region: aws.region } : {}),
-        ...(aws.credentials ? { credentials: aws.credentials } : {}),
-      }),
+      client: instrument(
+        new sdk.SQSClient({
+          ...(endpoint ? { endpoint } : {}),
+          ...(aws.region ? { region: aws.region } : {}),
+          ...(aws.credentials ? { credentials: aws.credentials } : {}),
+        }),
+      ),
     })));
   return {
     /** Sends every body (JSON-serialised), ten per request; throws a transient error if any entry failed. */

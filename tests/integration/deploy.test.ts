@@ -428,6 +428,31 @@ describe('deployment', () => {
     assert.match(notADigest.output, /apiKeySha256: my-key is not a SHA-256 digest/);
   });
 
+  test('tracing: off by default; --param tracing=true turns X-Ray on for both functions, with Tracer', async () => {
+    const plain = await slsPackage({ model: 'Xenova/bge-small-en-v1.5', image: DIGEST });
+    assert.equal(plain.status, 0, plain.output);
+    for (const id of ['WorkerLambdaFunction', 'InvokeLambdaFunction']) {
+      const fn: Record<string, any> | undefined = plain.template?.Resources[id].Properties;
+      assert.notEqual(fn?.TracingConfig?.Mode, 'Active');
+      assert.equal(String(fn?.Environment.Variables.POWERTOOLS_TRACE_ENABLED), 'false');
+    }
+    const traced = await slsPackage({ model: 'Xenova/bge-small-en-v1.5', image: DIGEST, tracing: 'true' });
+    assert.equal(traced.status, 0, traced.output);
+    const tracedTemplate = traced.template as Template;
+    for (const id of ['WorkerLambdaFunction', 'InvokeLambdaFunction']) {
+      const fn: Record<string, any> = tracedTemplate.Resources[id].Properties;
+      assert.equal(fn.TracingConfig?.Mode, 'Active');
+      assert.equal(String(fn.Environment.Variables.POWERTOOLS_TRACE_ENABLED), 'true');
+    }
+    const xray = statements({ Resources: { role: tracedTemplate.Resources.IamRoleLambdaExecution } } as Template).find((statement) =>
+      asList(statement.Action).includes('xray:PutTraceSegments'),
+    );
+    assert.ok(xray, 'the role may send traces');
+    const bad = await slsPackage({ model: 'Xenova/bge-small-en-v1.5', image: DIGEST, tracing: 'yes' });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.output, /--param tracing=yes: expected true or false/);
+  });
+
   test('a sparse model keeps no index: indexSink auto resolves to none', async () => {
     const { template, status, output } = await slsPackage({ model: 'Qdrant/Splade_PP_en_v1', image: DIGEST });
     assert.equal(status, 0, output);
