@@ -70,9 +70,10 @@ export async function createServices(
   const model = await resolveModel(config.model, { onProgress: options.onProgress });
   const session = resolveSessionOptions(config.runtime, modelBytes(join(model.dir, model.file)), availableParallelism());
   const int8 = await int8ModelFor(join(model.dir, model.file), config.runtime.int8Weights, process.arch, cpuFlags());
-  // Run times are kept only where metrics are published.
+  // Run times are kept (and runs timed at all) only where metrics are published.
   const modelRuns = createRunLog(config.metrics.enabled ? 1000 : 0);
-  const opening = createEngine({ spec: model, limits: config.limits, session, modelPath: int8.path, onRun: modelRuns.record }).catch(
+  const onRun = config.metrics.enabled ? modelRuns.record : undefined;
+  const opening = createEngine({ spec: model, limits: config.limits, session, modelPath: int8.path, onRun }).catch(
     (cause: unknown) => {
       // ONNX Runtime's own message (a missing external-data file, a corrupt graph) is the useful part.
       if (cause instanceof VectorizerError) throw cause;
