@@ -73,16 +73,14 @@ export async function createServices(
   // Run times are kept (and runs timed at all) only where metrics are published.
   const modelRuns = createRunLog(config.metrics.enabled ? 1000 : 0);
   const onRun = config.metrics.enabled ? modelRuns.record : undefined;
-  const opening = createEngine({ spec: model, limits: config.limits, session, modelPath: int8.path, onRun }).catch(
-    (cause: unknown) => {
-      // ONNX Runtime's own message (a missing external-data file, a corrupt graph) is the useful part.
-      if (cause instanceof VectorizerError) throw cause;
-      throw new ConfigurationError(
-        `The ${model.type} model ${model.id} could not be loaded from ${join(model.dir, model.file)}: ${cause instanceof Error ? cause.message : String(cause)}`,
-        { cause },
-      );
-    },
-  );
+  const opening = createEngine({ spec: model, limits: config.limits, session, modelPath: int8.path, onRun }).catch((cause: unknown) => {
+    // ONNX Runtime's own message (a missing external-data file, a corrupt graph) is the useful part.
+    if (cause instanceof VectorizerError) throw cause;
+    throw new ConfigurationError(
+      `The ${model.type} model ${model.id} could not be loaded from ${join(model.dir, model.file)}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  });
   // Where metrics are on, Powertools Metrics (10 ms to import here) loads while the session opens;
   // the handler's recorder then finds it loaded (metrics.ts).
   if (config.metrics.enabled) import('@aws-lambda-powertools/metrics').catch(() => undefined);
