@@ -3,6 +3,7 @@ import { logger } from '../logger.ts';
 import { formatS3Uri, getObjectIfExists, headObject } from '../storage/s3.ts';
 import { documentOptions, readTextDocument } from './documents.ts';
 import { DeadlineExceededError } from './errors.ts';
+import { currentEtag } from './lookups.ts';
 import { outputLocation, SOURCE_ETAG_METADATA } from './outputs.ts';
 import { deleteParts, partsPlace, readPart, storedRanges, storePart } from './part-store.ts';
 import { type ChunkRange, chunksOfPart, coverOf, type PartMessage, resumeAt } from './parts.ts';
@@ -68,7 +69,19 @@ export async function processPart(part: PartMessage, services: PipelineServices,
       .slice(from - part.from)
       .map((chunk) => withProvenance(chunk, byItem));
     const texts = chunks.map((chunk) => chunkTextOf(items, chunk, byItem));
-    const done = await embedChunks(texts, chunks, documents, work, sliceTokensOf(services));
+    // A newer version may land while this one is embedded: the part then stops within seconds,
+    // not at the invocation's deadline, and its stored siblings go (as when its message comes late).
+    let changed = false;
+    const stillCurrent = async () => {
+      changed = (await currentEtag(services, source)) !== part.etag;
+      return !changed;
+    };
+    const done = await embedChunks(texts, chunks, documents, work, sliceTokensOf(services), stillCurrent);
+    if (changed) {
+      logger.info('part abandoned: the source changed while it was embedded', { source: uri, planned: part.etag });
+      await deleteParts(services, source, part.etag);
+      return 'abandoned';
+    }
     const reached = from + done.length;
     if (done.length > 0) await storePart(services, place, { from, to: reached }, done, texts.slice(0, done.length));
     if (reached < part.to) {

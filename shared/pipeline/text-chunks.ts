@@ -59,10 +59,14 @@ export function itemsByPosition(items: readonly TextItem[]): Map<number, TextIte
   return new Map(items.flatMap((entry) => (entry.item === undefined ? [] : [[entry.item, entry] as const])));
 }
 
+/** How often, at most, a long embedding asks whether its source is still the version it embeds. */
+export const SOURCE_CHECK_EVERY_MS = 5000;
+
 /**
  * Embeds chunks in slices of about `sliceTokens`, in order, while the invocation's time allows:
  * before each slice the pace says how many tokens fit before the deadline. Returns the outputs of the
- * chunks done (all of them, or a prefix the caller continues elsewhere).
+ * chunks done (all of them, or a prefix the caller continues elsewhere). With `stillCurrent`, asked
+ * between slices at most every SOURCE_CHECK_EVERY_MS, it stops early once that says the source changed.
  */
 export async function embedChunks(
   texts: readonly string[],
@@ -70,10 +74,16 @@ export async function embedChunks(
   embedder: Extract<DocumentEmbedder, { reads: 'texts' }>,
   work: WorkContext,
   sliceTokens: number,
+  stillCurrent?: () => Promise<boolean>,
 ): Promise<ChunkOutput[]> {
   const outputs: ChunkOutput[] = [];
   let next = 0;
+  let checked = performance.now();
   while (next < chunks.length) {
+    if (stillCurrent && next > 0 && performance.now() - checked >= SOURCE_CHECK_EVERY_MS) {
+      if (!(await stillCurrent())) break;
+      checked = performance.now();
+    }
     // A slice as large as fits in the time left (a smaller one near the deadline, so every
     // invocation moves on), at most sliceTokens; nothing when not even one chunk fits.
     const limit = Math.min(Math.max(sliceTokens, chunks[next].tokens), work.pace.tokensBefore(work.deadline));
