@@ -33,6 +33,20 @@ export function requireKind(engine: Engine, kind: ModelType, route: string): voi
   );
 }
 
+/**
+ * The texts of a compatible API's input field (`param`): one string, or a list of them. An empty
+ * list (which parses as empty token ids too) gets `whenEmpty`; token ids are refused: this
+ * service tokenises itself.
+ */
+export function textsOfInput(input: string | readonly unknown[], param: string, whenEmpty: string): string[] {
+  const list = typeof input === 'string' ? [input] : input;
+  if (list.length === 0) throw new InvalidRequestError(whenEmpty, { details: { param } });
+  if (list.every((item) => typeof item === 'string')) return [...list] as string[];
+  throw new InvalidRequestError(`${param} holds token ids: this endpoint tokenises itself, send the texts as strings.`, {
+    details: { param },
+  });
+}
+
 export function checkCount(count: number, limits: Pick<Limits, 'maxInputs'>, what: string): void {
   if (count > limits.maxInputs) {
     throw new PayloadTooLargeError(

@@ -4,10 +4,10 @@
  * those of the invoke schema. Errors have OpenAI's shape, which its clients parse.
  */
 import { z } from 'zod';
-import { DependencyError, InvalidRequestError, ModelNotFoundError, toErrorBody, type VectorizerError } from '../errors.ts';
+import { DependencyError, ModelNotFoundError, toErrorBody, type VectorizerError } from '../errors.ts';
 import type { Engine, RequestServices } from '../kinds/types.ts';
 import type { ModelSpec } from '../models/types.ts';
-import { requireKind } from './checks.ts';
+import { requireKind, textsOfInput } from './checks.ts';
 import { handleEmbeddingRequest } from './handle.ts';
 import type { HttpAnswer } from './routes.ts';
 import { type DenseResponse, parseBody } from './schema.ts';
@@ -52,23 +52,16 @@ function checkModel(requested: string | undefined, spec: ModelSpec): void {
   });
 }
 
-function textsOf(input: OpenAIEmbeddingsRequest['input']): string[] {
-  if (typeof input === 'string') return [input];
-  // `[]` parses as an empty list of token ids too.
-  if (input.length === 0) throw new InvalidRequestError('input must hold at least one text.', { details: { param: 'input' } });
-  if (input.every((item) => typeof item === 'string')) return input as string[];
-  throw new InvalidRequestError('input holds token ids: this endpoint tokenises itself, send the texts as strings.', {
-    details: { param: 'input' },
-  });
-}
-
 export async function handleOpenAIEmbeddings(body: unknown, services: RequestServices & { readonly engine: Engine }): Promise<HttpAnswer> {
   const request = parseBody(openAIEmbeddingsRequestSchema, body, EXAMPLE);
   const { spec } = services.engine;
   checkModel(request.model, spec);
   requireKind(services.engine, 'text', 'POST /v1/embeddings');
   const response = (await handleEmbeddingRequest(
-    { messages: textsOf(request.input), ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }) },
+    {
+      messages: textsOfInput(request.input, 'input', 'input must hold at least one text.'),
+      ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
+    },
     services,
   )) as DenseResponse;
   const base64 = request.encoding_format === 'base64';

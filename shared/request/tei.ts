@@ -10,7 +10,7 @@ import type { Limits } from '../config.ts';
 import { InvalidRequestError, toErrorBody, type VectorizerError } from '../errors.ts';
 import type { Engine, InputType, RequestServices } from '../kinds/types.ts';
 import type { ModelSpec } from '../models/types.ts';
-import { requireKind } from './checks.ts';
+import { requireKind, textsOfInput } from './checks.ts';
 import { handleEmbeddingRequest } from './handle.ts';
 import type { HttpAnswer } from './routes.ts';
 import { type DenseResponse, parseBody, type RerankResponse, type SparseResponse } from './schema.ts';
@@ -50,16 +50,6 @@ export const teiRerankRequestSchema = z.strictObject({
 /** sentence-transformers prompt names this project's query/passage prefixes answer to. */
 const PROMPT_NAMES: Readonly<Record<string, InputType>> = { query: 'query', passage: 'passage', document: 'passage' };
 
-function textsOf(inputs: z.infer<typeof inputsSchema>): string[] {
-  const list = typeof inputs === 'string' ? [inputs] : inputs;
-  // `[]` parses as an empty list of token ids too.
-  if (list.length === 0) throw new InvalidRequestError('`inputs` cannot be empty.', { details: { param: 'inputs' } });
-  if (list.every((item) => typeof item === 'string')) return list as string[];
-  throw new InvalidRequestError('inputs holds token ids: this server tokenises itself, send the texts as strings.', {
-    details: { param: 'inputs' },
-  });
-}
-
 /** TEI's truncation options as this project's: only right truncation is implemented. */
 function truncationOf(body: { truncate?: boolean | null; truncation_direction?: string }): { truncate?: boolean } {
   if (body.truncation_direction?.toLowerCase() === 'left') {
@@ -88,7 +78,7 @@ export async function handleTeiEmbed(body: unknown, services: Services): Promise
   requireKind(services.engine, 'text', 'POST /embed');
   const response = (await handleEmbeddingRequest(
     {
-      messages: textsOf(request.inputs),
+      messages: textsOfInput(request.inputs, 'inputs', '`inputs` cannot be empty.'),
       ...truncationOf(request),
       ...inputTypeOf(request.prompt_name),
       ...(request.normalize === false ? { normalize: false } : {}),
@@ -104,7 +94,11 @@ export async function handleTeiEmbedSparse(body: unknown, services: Services): P
   const request = parseBody(teiEmbedSparseRequestSchema, body, '{"inputs": ["Hello world"]}');
   requireKind(services.engine, 'sparse', 'POST /embed_sparse');
   const response = (await handleEmbeddingRequest(
-    { messages: textsOf(request.inputs), ...truncationOf(request), ...inputTypeOf(request.prompt_name) },
+    {
+      messages: textsOfInput(request.inputs, 'inputs', '`inputs` cannot be empty.'),
+      ...truncationOf(request),
+      ...inputTypeOf(request.prompt_name),
+    },
     services,
   )) as SparseResponse;
   return {
